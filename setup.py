@@ -1,0 +1,77 @@
+"""ament_python package `vla_driving`; also installable with pip (see README)."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "vla_driving"
+TORCH = "torch==2.13.0"
+ROS = [
+    "ros-kilted-rclpy[fastrtps]",
+    "ros-kilted-std-msgs",
+    "ros-kilted-sensor-msgs",
+    "ros-kilted-geometry-msgs",
+    "ros-kilted-nav-msgs",
+    "ros-kilted-visualization-msgs",
+    "ros-kilted-diagnostic-msgs",
+]
+SIM = ["highway-env==1.12.1", "pygame-ce"]
+RUNTIME = [
+    "numpy>=1.24",
+    "pyyaml>=6",
+    "pillow>=10",
+    "tqdm>=4.60",
+    "rosbags>=0.10",
+    "onnxruntime>=1.17",
+    "safetensors>=0.4",
+    "tokenizers>=0.19",
+    "transformers>=4.45",
+]
+
+# training/ is installed as `vla_driving_training`, never as a top-level `training` package.
+training_packages = ["vla_driving_training"] + [
+    "vla_driving_training." + p for p in find_packages("training")
+]
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(include=[PACKAGE, PACKAGE + ".*"]) + training_packages,
+    package_dir={"vla_driving_training": "training"},
+    package_data={PACKAGE: ["py.typed"]},
+    data_files=[
+        ("share/ament_index/resource_index/packages", ["resource/" + PACKAGE]),
+        ("share/" + PACKAGE, ["package.xml"]),
+        ("share/" + PACKAGE + "/launch", glob("launch/*.launch.py")),
+        ("share/" + PACKAGE + "/config", glob("config/*.yaml") + glob("config/*.xml")),
+        ("share/" + PACKAGE + "/models/default", glob("models/default/*.*")),
+        ("share/" + PACKAGE + "/models/default/llm", glob("models/default/llm/*")),
+    ],
+    python_requires=">=3.10",
+    install_requires=RUNTIME,
+    extras_require={
+        "torch": [TORCH],
+        "ros": ROS,
+        "sim": SIM,
+        "gptq": ["gptqmodel"],
+        "train": [TORCH, "accelerate>=0.30", "onnx>=1.15", "matplotlib>=3.7"] + SIM,
+        "eval": ["matplotlib>=3.7", "mcap>=1.1"],
+        "dev": ["pytest>=7", "pytest-timeout"],
+    },
+    zip_safe=True,
+    maintainer="vla_driving maintainers",
+    maintainer_email="maintainers@vla-driving.invalid",
+    description="Vision-language-action driving models on ROS 2",
+    license="Apache-2.0",
+    entry_points={
+        "console_scripts": [
+            "vla-driving = vla_driving.cli:main",
+            "vla-train = vla_driving_training.cli:main",
+            # ROS 2 node executables (`ros2 run vla_driving <name>`, used by launch/).
+            "camera_ingest = vla_driving.ros.ingest_node:main",
+            "vla_planner = vla_driving.ros.planner_node:main",
+            "trajectory_controller = vla_driving.ros.controller_node:main",
+            "sim_bridge = vla_driving.ros.sim_bridge_node:main",
+        ],
+    },
+)
