@@ -55,7 +55,7 @@ setup(
         "sim": SIM,
         "gptq": ["gptqmodel"],
         "train": [TORCH, "accelerate>=0.30", "onnx>=1.15", "matplotlib>=3.7"] + SIM,
-        "eval": ["matplotlib>=3.7", "mcap>=1.1"],
+        "eval": ["matplotlib>=3.7", "mcap>=1.1", "pycocoevalcap>=1.2", "av>=12"],
         "dev": ["pytest>=7", "pytest-timeout"],
     },
     zip_safe=True,

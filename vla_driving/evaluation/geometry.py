@@ -1,0 +1,72 @@
+"""Oriented boxes in the ego frame (x forward, y left) and the separating-axis overlap test.
+
+A box is (x, y, yaw, length, width): centre, heading and full extents, metres and radians.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+BOX_FIELDS = 5
+MIN_HEADING_STEP_M = 0.05  # shorter plan segments keep the previous heading (standing still)
+
+
+def box_corners(boxes: np.ndarray) -> np.ndarray:
+    """Corners (..., 4, 2) of boxes (..., 5), counter-clockwise from front-left."""
+    boxes = np.asarray(boxes, dtype=np.float64)
+    x, y, yaw, length, width = (boxes[..., i] for i in range(BOX_FIELDS))
+    half = np.stack([length / 2, width / 2], axis=-1)
+    signs = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], dtype=np.float64)
+    local = signs * half[..., None, :]
+    cos, sin = np.cos(yaw)[..., None], np.sin(yaw)[..., None]
+    wx = local[..., 0] * cos - local[..., 1] * sin + x[..., None]
+    wy = local[..., 0] * sin + local[..., 1] * cos + y[..., None]
+    return np.stack([wx, wy], axis=-1)
+
+
+def _axes(corners: np.ndarray) -> np.ndarray:
+    """The two edge normals (..., 2, 2) of rectangles given by their corners."""
+    edges = np.stack([corners[..., 1, :] - corners[..., 0, :],
+                      corners[..., 2, :] - corners[..., 1, :]], axis=-2)
+    normals = np.stack([-edges[..., 1], edges[..., 0]], axis=-1)
+    norm = np.linalg.norm(normals, axis=-1, keepdims=True)
+    return normals / np.where(norm > 0, norm, 1.0)
+
+
+def boxes_overlap(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Whether `box` (5,) overlaps each of `others` (A, 5); touching edges do not count."""
+    others = np.asarray(others, dtype=np.float64).reshape(-1, BOX_FIELDS)
+    if len(others) == 0:
+        return np.zeros(0, dtype=bool)
+    a = box_corners(np.asarray(box, dtype=np.float64))          # 4 x 2
+    b = box_corners(others)                                      # A x 4 x 2
+    axes = np.concatenate([np.broadcast_to(_axes(a), (len(others), 2, 2)), _axes(b)], axis=1)
+    proj_a = np.einsum("cd,akd->akc", a, axes)                  # A x 4 axes x 4 corners
+    proj_b = np.einsum("acd,akd->akc", b, axes)
+    separated = (proj_a.max(-1) <= proj_b.min(-1)) | (proj_b.max(-1) <= proj_a.min(-1))
+    return ~separated.any(axis=1)
+
+
+def plan_poses(waypoints: np.ndarray) -> np.ndarray:
+    """(S, 3) poses x, y, yaw along a plan that starts at the origin heading +x.
+
+    The heading of each waypoint is the direction of travel from the previous one, the way the
+    open-loop planning metrics place the ego box.
+    """
+    wp = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
+    prev = np.vstack([np.zeros((1, 2)), wp[:-1]])
+    delta = wp - prev
+    yaws = np.zeros(len(wp))
+    heading = 0.0
+    for i, (dx, dy) in enumerate(delta):
+        if np.hypot(dx, dy) >= MIN_HEADING_STEP_M:
+            heading = float(np.arctan2(dy, dx))
+        yaws[i] = heading
+    return np.column_stack([wp, yaws])
+
+
+def interpolate_poses(start: np.ndarray, end: np.ndarray, substeps: int) -> np.ndarray:
+    """`substeps` poses from just after `start` up to `end` (positions linear, yaw of `end`)."""
+    fractions = np.arange(1, substeps + 1) / substeps
+    xy = start[None, :2] + fractions[:, None] * (end[None, :2] - start[None, :2])
+    return np.column_stack([xy, np.full(substeps, end[2])])
