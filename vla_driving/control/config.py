@@ -1,0 +1,75 @@
+"""The controller's one config: gains, vehicle limits, watchdog bounds and the output adapter.
+
+Starting gains follow LMDrive / TransFuser's PID controllers (speed: K_P 5.0, K_I 0.5, K_D 1.0;
+40-sample integral window); their output is a normalised pedal command in [-1, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vla_driving.configuration import Config, ConfigError, param
+
+LATERAL_TRACKERS = ("pure_pursuit", "stanley")
+OUTPUT_TYPES = ("twist", "ackermann", "carla", "autoware")
+
+
+@dataclass
+class PidConfig(Config):
+    kp: float = param(5.0, "proportional gain (pedal per m/s of speed error)", low=0.0)
+    ki: float = param(0.5, "integral gain over the window", low=0.0)
+    kd: float = param(1.0, "derivative gain", low=0.0)
+    window: int = param(40, "samples in the integral / derivative window (LMDrive: 40)", low=1)
+
+
+@dataclass
+class VehicleConfig(Config):
+    wheelbase_m: float = param(2.9, "front-to-rear axle distance", low=0.1, high=10.0)
+    max_steer_angle_rad: float = param(0.6, "front-wheel steering limit (CARLA steer=1 maps here)",
+                                       low=0.01, high=1.5)
+    max_steer_rate_rad_s: float = param(1.0, "steering-rate limit", low=0.01, high=10.0)
+    max_accel_m_s2: float = param(3.0, "acceleration at full throttle", low=0.1, high=10.0)
+    max_decel_m_s2: float = param(6.0, "deceleration at full brake", low=0.1, high=15.0)
+    max_speed_m_s: float = param(30.0, "speed targets are clipped here", low=0.5, high=80.0)
+
+
+@dataclass
+class WatchdogConfig(Config):
+    plan_timeout_s: float = param(0.3, "stop when the last plan arrived longer ago (ROS time)",
+                                  low=0.01, high=10.0)
+    odom_timeout_s: float = param(0.3, "stop when odometry is older than this", low=0.01, high=10.0)
+    max_plan_delay_s: float = param(2.0, "reject plans whose image stamp is older than this on "
+                                    "arrival", low=0.01, high=30.0)
+    stop_on_planner_error: bool = param(True, "a planner error status triggers a comfortable stop")
+    comfort_decel_m_s2: float = param(2.0, "deceleration of the comfortable stop", low=0.1, high=8.0)
+
+
+@dataclass
+class ControllerConfig(Config):
+    """Config of `trajectory_controller` (YAML section of that node)."""
+
+    rate_hz: float = param(20.0, "fixed control-loop rate", low=1.0, high=200.0)
+    lateral: str = param("pure_pursuit", "lateral tracker", choices=LATERAL_TRACKERS)
+    output: str = param("ackermann", "output message type", choices=OUTPUT_TYPES)
+    control_topic: str = param("/vla/control", "topic the control command is published on")
+    trajectory_topic: str = param("/vla/trajectory", "nav_msgs/Path from the planner")
+    odometry_topic: str = param("/odom", "nav_msgs/Odometry of the ego vehicle")
+    status_topic: str = param("/vla/planner_status", "planner status JSON (std_msgs/String)")
+    frame_id: str = param("base_link", "frame_id of stamped output messages")
+    lookahead_s: float = param(0.3, "speed target is read this far ahead on the plan", low=0.0,
+                               high=3.0)
+    pursuit_min_lookahead_m: float = param(3.0, "pure pursuit: minimum look-ahead distance",
+                                           low=0.5, high=30.0)
+    pursuit_gain_s: float = param(0.5, "pure pursuit: look-ahead = gain x speed (at least min)",
+                                  low=0.0, high=5.0)
+    stanley_gain: float = param(1.0, "Stanley cross-track gain", low=0.0, high=20.0)
+    stop_speed_m_s: float = param(0.3, "targets below this brake to a standstill", low=0.0, high=3.0)
+    max_throttle: float = param(0.75, "throttle clip (LMDrive: 0.75)", low=0.05, high=1.0)
+    speed_pid: PidConfig = param(PidConfig(), "longitudinal PID on speed error")
+    vehicle: VehicleConfig = param(VehicleConfig(), "vehicle geometry and limits")
+    watchdog: WatchdogConfig = param(WatchdogConfig(), "safety watchdog bounds")
+
+    def validate(self) -> None:
+        if self.watchdog.plan_timeout_s < 1.0 / self.rate_hz:
+            raise ConfigError(f"watchdog.plan_timeout_s={self.watchdog.plan_timeout_s} is shorter "
+                              f"than one control period (rate_hz={self.rate_hz})")
