@@ -1,0 +1,51 @@
+"""The one policy contract: `DrivingPolicy.infer(observation) -> Plan`, and its typed errors.
+
+Rate limiting, holding the last plan, recording and text scheduling are wrappers
+(`vla_driving.policy.wrappers`, `vla_driving.policy.text_scheduler`), not flags on a policy.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+from vla_driving.types import Observation, Plan
+
+
+class PolicyError(RuntimeError):
+    """A policy could not produce a plan; the planner reports it and publishes nothing."""
+
+
+class MalformedOutputError(PolicyError):
+    """The model's output failed parsing or validation (fails closed: never a motion command)."""
+
+
+class PolicyUnavailableError(PolicyError):
+    """The policy cannot be built (missing or invalid bundle, missing backend)."""
+
+
+@dataclass(frozen=True)
+class SceneText:
+    """Scene description and justification of the observation stamped `stamp_ns`."""
+
+    stamp_ns: int
+    description: str
+    justification: str
+    latency_s: float = 0.0
+
+
+class DrivingPolicy(abc.ABC):
+    """Observation in, Plan out; implementations must be safe to call from one worker thread."""
+
+    bundle_id: str = ""
+
+    @abc.abstractmethod
+    def infer(self, observation: Observation) -> Plan:
+        """Plan for `observation`; raises `PolicyError` (typed) instead of returning bad output."""
+
+    def describe(self, observation: Observation) -> SceneText | None:
+        """Scene description + justification; None when the policy has no text head."""
+        return None
+
+    def close(self) -> None:
+        """Release engines and memory."""

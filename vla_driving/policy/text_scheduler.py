@@ -1,0 +1,97 @@
+"""Text generation (description + justification) on its own slower schedule, in a worker thread.
+
+The action path runs every planning cycle; decoding text takes many LLM steps, so it must never
+delay a plan. `TextScheduled.infer` only hands the latest observation to the worker (replacing
+any pending one: no backlog) when text is due or requested, and `take_text()` returns results,
+each stamped with the image time it describes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+
+from vla_driving.constants import NS_PER_S
+from vla_driving.types import Observation, Plan
+
+from .base import DrivingPolicy, SceneText
+from .wrappers import PolicyWrapper
+
+log = logging.getLogger(__name__)
+
+
+class TextScheduled(PolicyWrapper):
+    """Runs `inner.describe` every `period_s` of observation time (0: only on request)."""
+
+    def __init__(self, inner: DrivingPolicy, period_s: float) -> None:
+        super().__init__(inner)
+        self._period_ns = int(period_s * NS_PER_S)
+        self._cond = threading.Condition()
+        self._pending: Observation | None = None
+        self._results: list[SceneText] = []
+        self._last_submitted_ns: int | None = None
+        self._stop = False
+        self.last_error: str | None = None
+        self.busy = False
+        self._thread = threading.Thread(target=self._work, name="text-scheduler", daemon=True)
+        self._thread.start()
+
+    def _due(self, observation: Observation) -> bool:
+        if observation.want_text:
+            return True
+        if self._period_ns <= 0:
+            return False
+        last = self._last_submitted_ns
+        return last is None or observation.stamp_ns - last >= self._period_ns or observation.stamp_ns < last
+
+    def infer(self, observation: Observation) -> Plan:
+        if self._due(observation):
+            with self._cond:
+                self._pending = observation  # replaces an unstarted one: latest wins
+                self._last_submitted_ns = observation.stamp_ns
+                self._cond.notify()
+        if observation.want_text:
+            observation = dataclasses.replace(observation, want_text=False)
+        return self.inner.infer(observation)
+
+    def take_text(self) -> list[SceneText]:
+        """Results finished since the last call, oldest first."""
+        with self._cond:
+            out, self._results = self._results, []
+        return out
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stop:
+                    self._cond.wait()
+                if self._stop:
+                    return
+                obs, self._pending = self._pending, None
+                self.busy = True
+            self._describe(obs)
+            with self._cond:
+                self.busy = False
+
+    def _describe(self, obs: Observation) -> None:
+        start = time.perf_counter()
+        try:
+            text = self.inner.describe(obs)
+        except Exception as exc:  # a text failure must never take the planner down
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.warning("text generation failed: %s", self.last_error)
+            return
+        if text is None:
+            return
+        text = dataclasses.replace(text, latency_s=time.perf_counter() - start)
+        with self._cond:
+            self._results.append(text)
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5.0)
+        super().close()
