@@ -1,0 +1,66 @@
+"""Configuration of the camera ingest (`camera_ingest` node, also embedded by the planner)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..configuration import Config, ConfigError, param
+from ..constants import TOPIC_INSTRUCTION, TOPIC_ODOMETRY
+
+CAMERA_PLACEHOLDER = "{camera}"
+TRANSPORTS = ("raw", "compressed")
+DEFAULT_CAMERAS = ["bev_near", "bev_far"]
+DEFAULT_CAMERA_TOPIC = "/carla/ego_vehicle/{camera}/image"
+
+
+@dataclass
+class IngestConfig(Config):
+    """Which cameras to read, how to synchronise them and what input to refuse."""
+
+    cameras: list[str] = param(DEFAULT_CAMERAS, "camera names, in model input order", min_len=1)
+    anchor_camera: str = param("", "camera whose frames trigger a synchronised set "
+                                   "(empty: the first camera)")
+    camera_topic: str = param(DEFAULT_CAMERA_TOPIC, "image topic template; {camera} is replaced "
+                                                    "by the camera name")
+    transport: str = param("raw", "raw: sensor_msgs/Image on camera_topic; compressed: "
+                                  "sensor_msgs/CompressedImage on camera_topic + '/compressed'",
+                           choices=TRANSPORTS)
+    odometry_topic: str = param(TOPIC_ODOMETRY, "nav_msgs/Odometry topic")
+    instruction_topic: str = param(TOPIC_INSTRUCTION, "std_msgs/String driving instruction topic")
+    sync_tolerance_s: float = param(0.02, "largest stamp difference between a view and the "
+                                          "anchor that counts as the same instant",
+                                    low=0.0, high=1.0)
+    hold_max_s: float = param(0.5, "how old a held (repeated) view may be before the set is "
+                                   "degraded", low=0.0, high=10.0)
+    max_wait_s: float = param(0.05, "how long a set waits for late views after its anchor "
+                                    "arrived (ROS clock)", low=0.0, high=1.0)
+    buffer_len: int = param(4, "frames buffered per camera (the oldest is dropped)",
+                            low=1, high=100)
+    history: int = param(4, "synchronised sets kept for video input (T)", low=1, high=64)
+    max_frame_age_s: float = param(1.0, "frames older than this (ROS clock - stamp) are "
+                                        "rejected as stale", low=0.0, high=60.0)
+    max_width: int = param(4096, "largest accepted image width (px)", low=1, high=16384)
+    max_height: int = param(4096, "largest accepted image height (px)", low=1, high=16384)
+    max_instruction_chars: int = param(256, "longest accepted instruction", low=1, high=10000)
+    diagnostics_period_s: float = param(1.0, "period of /diagnostics (ROS clock)",
+                                        low=0.05, high=60.0)
+
+    @property
+    def anchor(self) -> str:
+        return self.anchor_camera or self.cameras[0]
+
+    def topic_for(self, camera: str) -> str:
+        topic = self.camera_topic.replace(CAMERA_PLACEHOLDER, camera)
+        return topic + "/compressed" if self.transport == "compressed" else topic
+
+    def validate(self) -> None:
+        if len(set(self.cameras)) != len(self.cameras):
+            raise ConfigError(f"cameras={self.cameras!r}: names must be unique")
+        if any(not c or "/" in c for c in self.cameras):
+            raise ConfigError(f"cameras={self.cameras!r}: names must be non-empty without '/'")
+        if self.anchor_camera and self.anchor_camera not in self.cameras:
+            raise ConfigError(f"anchor_camera={self.anchor_camera!r}: allowed values are "
+                              f"{self.cameras}")
+        if CAMERA_PLACEHOLDER not in self.camera_topic and len(self.cameras) > 1:
+            raise ConfigError(f"camera_topic={self.camera_topic!r}: needs {CAMERA_PLACEHOLDER} "
+                              f"with more than one camera")

@@ -1,0 +1,226 @@
+"""The ROS-free ingest core: decode + validate + synchronise, with counters by reason.
+
+The `camera_ingest` node and the planner both feed an `Ingest` from their subscriptions:
+`on_image(camera, fields, now_ns)`, `on_odometry(fields, now_ns)`, `on_instruction(text, now_ns)`.
+Each returns None when the input was accepted, or a `Rejection` (reason code + readable detail)
+that the caller logs; bad input is counted and never raises, so one broken camera cannot stop
+the others. `now_ns` is always the caller's ROS clock (sim time under bag replay).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..constants import NS_PER_S
+from ..types import EgoState, Frame, SyncedSet
+from .config import IngestConfig
+from .decode import CompressedImage, DecodeError, DecodeLimits, RawImage, decode
+from .odometry import OdometryError, OdometryFields, ego_from_odometry
+from .sync import MultiViewSync
+
+REASON_UNKNOWN_CAMERA = "unknown_camera"
+REASON_STAMP_BACKWARDS = "stamp_not_increasing"
+REASON_STALE = "stale"
+REASON_TOO_LONG = "too_long"
+REASON_NOT_TEXT = "not_text"
+SOURCE_ODOMETRY = "odometry"
+SOURCE_INSTRUCTION = "instruction"
+LATENCY_WINDOW = 512
+# A ROS clock that jumps back by more than this (bag loop, simulator reset) resets the sync.
+CLOCK_JUMP_BACK_NS = NS_PER_S
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why one input was refused: `source` is a camera name, "odometry" or "instruction"."""
+
+    source: str
+    reason: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}: {self.detail}"
+
+
+@dataclass
+class SourceCounters:
+    received: int = 0
+    accepted: int = 0
+    rejected: Counter | None = None
+
+    def __post_init__(self) -> None:
+        self.rejected = Counter() if self.rejected is None else self.rejected
+
+
+class Ingest:
+    """Decoder + multi-view sync + latest ego state and instruction, safe to share between
+    callback threads (one lock around every update and read)."""
+
+    def __init__(self, config: IngestConfig, on_set: Callable[[SyncedSet], None] | None = None):
+        self.config = config
+        self.limits = DecodeLimits(max_width=config.max_width, max_height=config.max_height)
+        self.sync = MultiViewSync(config.cameras, config.anchor,
+                                  tolerance_ns=_ns(config.sync_tolerance_s),
+                                  hold_max_ns=_ns(config.hold_max_s),
+                                  max_wait_ns=_ns(config.max_wait_s),
+                                  buffer_len=config.buffer_len, history=config.history)
+        self.counters = {s: SourceCounters() for s in (*config.cameras, SOURCE_ODOMETRY,
+                                                       SOURCE_INSTRUCTION)}
+        self.latency_ns: deque[int] = deque(maxlen=LATENCY_WINDOW)
+        self.ego: EgoState | None = None
+        self.instruction = ""
+        self.clock_resets = 0
+        self.last_rejection: Rejection | None = None
+        self._on_set = on_set
+        self._last_stamp: dict[str, int] = {}
+        self._last_now = 0
+        self._lock = threading.Lock()
+
+    # -- inputs -------------------------------------------------------------------------------
+    def on_image(self, camera: str, fields: RawImage | CompressedImage, stamp_ns: int,
+                 now_ns: int) -> Rejection | None:
+        """Decode and buffer one camera image stamped `stamp_ns` (header time)."""
+        with self._lock:
+            self._check_clock(now_ns)
+            if camera not in self.sync.cameras:
+                return self._reject(camera, REASON_UNKNOWN_CAMERA,
+                                    f"not one of {list(self.sync.cameras)}", count=False)
+            self.counters[camera].received += 1
+            problem = self._check_stamp(camera, stamp_ns, now_ns)
+            if problem:
+                return self._reject(camera, *problem)
+            try:
+                image = decode(fields, self.limits)
+            except DecodeError as exc:
+                return self._reject(camera, exc.reason, exc.detail)
+            self._last_stamp[camera] = stamp_ns
+            self.counters[camera].accepted += 1
+            sets = self.sync.add(Frame(camera, stamp_ns, image), now_ns)
+            self._publish(sets, now_ns)
+        return None
+
+    def on_odometry(self, odom: OdometryFields, now_ns: int) -> Rejection | None:
+        with self._lock:
+            self._check_clock(now_ns)
+            self.counters[SOURCE_ODOMETRY].received += 1
+            last = self.ego.stamp_ns if self.ego is not None else None
+            if last is not None and odom.stamp_ns <= last:
+                return self._reject(SOURCE_ODOMETRY, REASON_STAMP_BACKWARDS,
+                                    f"stamp {odom.stamp_ns} ns is not after {last} ns")
+            try:
+                self.ego = ego_from_odometry(odom, self.ego)
+            except OdometryError as exc:
+                return self._reject(SOURCE_ODOMETRY, exc.reason, exc.detail)
+            self.counters[SOURCE_ODOMETRY].accepted += 1
+        return None
+
+    def on_instruction(self, text: str, now_ns: int) -> Rejection | None:
+        """Replace the current instruction; an over-long one is refused, the old one kept."""
+        with self._lock:
+            self.counters[SOURCE_INSTRUCTION].received += 1
+            if not isinstance(text, str):
+                return self._reject(SOURCE_INSTRUCTION, REASON_NOT_TEXT, f"got {type(text)}")
+            clean = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+            if len(clean) > self.config.max_instruction_chars:
+                return self._reject(SOURCE_INSTRUCTION, REASON_TOO_LONG,
+                                    f"{len(clean)} characters, at most "
+                                    f"{self.config.max_instruction_chars} allowed")
+            self.instruction = clean
+            self.counters[SOURCE_INSTRUCTION].accepted += 1
+        return None
+
+    def poll(self, now_ns: int) -> list[SyncedSet]:
+        """Emit a pending set whose wait is over; call periodically from a ROS-clock timer."""
+        with self._lock:
+            self._check_clock(now_ns)
+            sets = self.sync.poll(now_ns)
+            self._publish(sets, now_ns)
+        return sets
+
+    # -- outputs ------------------------------------------------------------------------------
+    def history(self, length: int | None = None) -> list[SyncedSet]:
+        """The last `length` synchronised sets, oldest first; padded by repeating the oldest
+        when fewer exist (empty when none)."""
+        with self._lock:
+            sets = list(self.sync.history)
+        if length is None or not sets:
+            return sets
+        sets = sets[-length:]
+        return [sets[0]] * (length - len(sets)) + sets
+
+    def stats(self) -> dict:
+        """A snapshot of every counter, for diagnostics and benchmarks."""
+        with self._lock:
+            sync = self.sync.counters
+            return {
+                "sources": {name: {"received": c.received, "accepted": c.accepted,
+                                   "rejected": dict(c.rejected)}
+                            for name, c in self.counters.items()},
+                "sets": sync.sets, "degraded_sets": sync.degraded_sets,
+                "held_views": dict(sync.held_views), "missing_views": dict(sync.missing_views),
+                "dropped": dict(sync.dropped), "clock_resets": self.clock_resets,
+                "latency_ns": list(self.latency_ns),
+            }
+
+    # -- internals ----------------------------------------------------------------------------
+    def _check_stamp(self, camera: str, stamp_ns: int, now_ns: int) -> tuple[str, str] | None:
+        last = self._last_stamp.get(camera)
+        if last is not None and stamp_ns <= last:
+            return REASON_STAMP_BACKWARDS, f"stamp {stamp_ns} ns is not after {last} ns"
+        age = now_ns - stamp_ns
+        # now_ns == 0: the ROS clock has not started (use_sim_time before /clock); no age check.
+        if now_ns > 0 and age > _ns(self.config.max_frame_age_s):
+            return REASON_STALE, (f"frame is {age / NS_PER_S:.3f} s old, at most "
+                                  f"{self.config.max_frame_age_s} s allowed")
+        return None
+
+    def _check_clock(self, now_ns: int) -> None:
+        if now_ns + CLOCK_JUMP_BACK_NS < self._last_now:
+            self.sync.reset()
+            self._last_stamp.clear()
+            self.ego = None
+            self.clock_resets += 1
+        self._last_now = now_ns
+
+    def _reject(self, source: str, reason: str, detail: str, count: bool = True) -> Rejection:
+        if count:
+            self.counters[source].rejected[reason] += 1
+        self.last_rejection = Rejection(source, reason, detail)
+        return self.last_rejection
+
+    def _publish(self, sets: list[SyncedSet], now_ns: int) -> None:
+        for synced in sets:
+            self.latency_ns.append(now_ns - synced.stamp_ns)
+            if self._on_set is not None:
+                self._on_set(synced)
+
+
+def stack_views(sets: list[SyncedSet], cameras: tuple[str, ...] | list[str]) -> np.ndarray:
+    """T x N x H x W x 3 uint8 from synced sets (oldest first); a missing view is black and mono
+    views are repeated into three channels. All views must share one size."""
+    if not sets:
+        raise ValueError("no synchronised sets to stack")
+    shapes = {f.image.shape[:2] for s in sets for f in s.frames.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"views have different sizes {sorted(shapes)}; resize them first")
+    height, width = shapes.pop()
+    out = np.zeros((len(sets), len(cameras), height, width, 3), dtype=np.uint8)
+    for t, synced in enumerate(sets):
+        for n, camera in enumerate(cameras):
+            frame = synced.frames.get(camera)
+            if frame is None:
+                continue
+            image = frame.image
+            if image.dtype == np.uint16:
+                image = (image >> 8).astype(np.uint8)
+            out[t, n] = image[:, :, None] if image.ndim == 2 else image
+    return out
+
+
+def _ns(seconds: float) -> int:
+    return int(round(seconds * NS_PER_S))

@@ -1,0 +1,63 @@
+"""Odometry fields -> `EgoState`, refusing non-finite values instead of passing them on."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..constants import NS_PER_S
+from ..types import EgoState
+
+REASON_NON_FINITE = "non_finite"
+
+# Longitudinal acceleration is a finite difference of speed; a low-pass weight keeps odometry
+# noise from dominating it (1.0 = no smoothing).
+ACCEL_SMOOTHING = 0.5
+
+
+class OdometryError(ValueError):
+    """Odometry that cannot become an ego state; `reason` is a short code for counters."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class OdometryFields:
+    """What ingest needs from `nav_msgs/Odometry`: pose in the odometry frame, twist in the body
+    frame (REP 105: `twist` is expressed in `child_frame_id`)."""
+
+    stamp_ns: int
+    x: float
+    y: float
+    qx: float
+    qy: float
+    qz: float
+    qw: float
+    vx: float
+    vy: float
+    yaw_rate: float
+
+
+def yaw_from_quaternion(qx: float, qy: float, qz: float, qw: float) -> float:
+    return math.atan2(2.0 * (qw * qz + qx * qy), 1.0 - 2.0 * (qy * qy + qz * qz))
+
+
+def ego_from_odometry(odom: OdometryFields, previous: EgoState | None = None) -> EgoState:
+    """Ego state; acceleration is the smoothed speed derivative since `previous` (0 at start)."""
+    values = (odom.x, odom.y, odom.qx, odom.qy, odom.qz, odom.qw, odom.vx, odom.vy, odom.yaw_rate)
+    if not all(math.isfinite(v) for v in values):
+        names = ("x", "y", "qx", "qy", "qz", "qw", "vx", "vy", "yaw_rate")
+        bad = [f"{n}={v}" for n, v in zip(names, values) if not math.isfinite(v)]
+        raise OdometryError(REASON_NON_FINITE, "odometry has non-finite " + ", ".join(bad))
+    speed = float(odom.vx)
+    acceleration = 0.0
+    if previous is not None and odom.stamp_ns > previous.stamp_ns:
+        dt = (odom.stamp_ns - previous.stamp_ns) / NS_PER_S
+        raw = (speed - previous.speed) / dt
+        acceleration = ACCEL_SMOOTHING * raw + (1.0 - ACCEL_SMOOTHING) * previous.acceleration
+    return EgoState(stamp_ns=int(odom.stamp_ns), x=float(odom.x), y=float(odom.y),
+                    yaw=yaw_from_quaternion(odom.qx, odom.qy, odom.qz, odom.qw), speed=speed,
+                    yaw_rate=float(odom.yaw_rate), acceleration=acceleration)
