@@ -1,0 +1,92 @@
+"""Message <-> plain-type conversions shared by every node (the only place that knows the
+message layouts; the ROS-free cores see `RawImage`, `OdometryFields`, stamps in ns)."""
+
+from __future__ import annotations
+
+import array
+import math
+
+import numpy as np
+from builtin_interfaces.msg import Time
+from nav_msgs.msg import Odometry
+from sensor_msgs.msg import CompressedImage as CompressedImageMsg
+from sensor_msgs.msg import Image
+
+from ..constants import FRAME_EGO, FRAME_MAP, NS_PER_S
+from ..sensors.decode import CompressedImage, RawImage
+from ..sensors.odometry import OdometryFields
+from ..types import EgoState
+
+# numpy layout -> ROS encoding for `image_msg`
+_ENCODING_CHANNELS = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1, "mono16": 1}
+
+
+def stamp_to_ns(stamp) -> int:
+    """builtin_interfaces/Time (or anything with sec/nanosec) -> int ns."""
+    return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
+
+
+def ns_to_stamp(ns: int) -> Time:
+    sec, nanosec = divmod(int(ns), NS_PER_S)
+    return Time(sec=sec, nanosec=nanosec)
+
+
+def image_fields(msg: Image) -> RawImage:
+    """The decode inputs of a raw image; `data` is the message's own buffer (no copy)."""
+    return RawImage(height=msg.height, width=msg.width, encoding=msg.encoding, step=msg.step,
+                    data=msg.data, is_bigendian=bool(msg.is_bigendian))
+
+
+def compressed_fields(msg: CompressedImageMsg) -> CompressedImage:
+    return CompressedImage(format=msg.format, data=msg.data)
+
+
+def odometry_fields(msg: Odometry) -> OdometryFields:
+    pose, twist = msg.pose.pose, msg.twist.twist
+    q = pose.orientation
+    return OdometryFields(stamp_ns=stamp_to_ns(msg.header.stamp), x=pose.position.x,
+                          y=pose.position.y, qx=q.x, qy=q.y, qz=q.z, qw=q.w,
+                          vx=twist.linear.x, vy=twist.linear.y, yaw_rate=twist.angular.z)
+
+
+def image_msg(image: np.ndarray, stamp_ns: int, frame_id: str, encoding: str = "rgb8") -> Image:
+    """An Image message holding a copy of `image` (H x W x C uint8, or H x W for mono)."""
+    channels = _ENCODING_CHANNELS.get(encoding)
+    if channels is None:
+        raise ValueError(f"encoding {encoding!r} is not one of {list(_ENCODING_CHANNELS)}")
+    dtype = np.dtype(np.uint16 if encoding == "mono16" else np.uint8)
+    pixels = np.ascontiguousarray(image, dtype=dtype.newbyteorder("<"))
+    msg = Image()
+    msg.header.stamp = ns_to_stamp(stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.height, msg.width = int(pixels.shape[0]), int(pixels.shape[1])
+    msg.encoding = encoding
+    msg.is_bigendian = 0
+    msg.step = msg.width * channels * dtype.itemsize
+    msg.data = array.array("B", pixels.tobytes())
+    return msg
+
+
+def compressed_msg(data: bytes, stamp_ns: int, frame_id: str, fmt: str) -> CompressedImageMsg:
+    msg = CompressedImageMsg()
+    msg.header.stamp = ns_to_stamp(stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.format = fmt
+    msg.data = array.array("B", data)
+    return msg
+
+
+def odometry_msg(ego: EgoState, frame_id: str = FRAME_MAP,
+                 child_frame_id: str = FRAME_EGO) -> Odometry:
+    """Odometry for an ego state (pose in `frame_id`, twist in the body frame)."""
+    msg = Odometry()
+    msg.header.stamp = ns_to_stamp(ego.stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.child_frame_id = child_frame_id
+    msg.pose.pose.position.x = float(ego.x)
+    msg.pose.pose.position.y = float(ego.y)
+    msg.pose.pose.orientation.z = math.sin(ego.yaw / 2.0)
+    msg.pose.pose.orientation.w = math.cos(ego.yaw / 2.0)
+    msg.twist.twist.linear.x = float(ego.speed)
+    msg.twist.twist.angular.z = float(ego.yaw_rate)
+    return msg
