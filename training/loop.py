@@ -1,0 +1,127 @@
+"""The training loop: staged, Accelerate-based (plain, `accelerate launch` or `torchrun`).
+
+Each stage starts from the weights the previous one ended with, freezes what its config does not
+name, and ends with a checkpoint in `<out>/<stage>/` and a validation table. Seeded: on CPU two
+runs with the same config and data give the same weights.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from vla_driving.model.checkpoint import save_checkpoint
+
+from .collate import collate_samples
+from .config import StageConfig, TrainConfig
+from .tasks import batch_loss
+from .validate import format_metrics, validate
+
+LOG = logging.getLogger(__name__)
+
+
+def part_parameters(model, part: str) -> list[torch.nn.Parameter]:
+    """Parameters of one named part (config names in `config.PARTS`)."""
+    modules = {"vision": [model.frontend.encoder, model.frontend.aggregator],
+               "projector": [model.frontend.projector], "llm": [model.llm],
+               "state": [model.state_proj] if model.state_proj is not None else [],
+               "head": [model.head]}
+    if part == "queries":
+        return [model.action_queries]
+    return [p for m in modules[part] for p in m.parameters()]
+
+
+def set_trainable(model, parts: list[str]) -> list[torch.nn.Parameter]:
+    for p in model.parameters():
+        p.requires_grad_(False)
+    params = [p for part in parts for p in part_parameters(model, part)]
+    for p in params:
+        p.requires_grad_(True)
+    return params
+
+
+def lr_lambda(stage: StageConfig):
+    def factor(step: int) -> float:
+        if step < stage.warmup_steps:
+            return (step + 1) / stage.warmup_steps
+        progress = (step - stage.warmup_steps) / max(1, stage.steps - stage.warmup_steps)
+        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return factor
+
+
+def batches(loader, sampler_epoch_setter=None):
+    """Endless iteration over epochs (reshuffled with a per-epoch seed)."""
+    epoch = 0
+    while True:
+        if sampler_epoch_setter is not None:
+            sampler_epoch_setter(epoch)
+        yield from loader
+        epoch += 1
+
+
+def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfig,
+              stage: StageConfig, out_dir: Path) -> dict:
+    """Train one stage; returns its validation metrics (computed on the main process)."""
+    from accelerate.utils import set_seed
+    from tqdm.auto import tqdm
+
+    set_seed(cfg.seed)
+    params = set_trainable(model, stage.trainable)
+    optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
+    generator = torch.Generator().manual_seed(cfg.seed)
+    loader = DataLoader(train_set, batch_size=stage.batch_size, shuffle=True, drop_last=True,
+                        collate_fn=collate_samples, num_workers=cfg.num_workers,
+                        generator=generator)
+    ddp_model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader,
+                                                                  scheduler)
+    rng = random.Random(cfg.seed * 1009 + accelerator.process_index)
+    history: list[float] = []
+    bar = tqdm(total=stage.steps, desc=stage.name, disable=not accelerator.is_main_process)
+    data = batches(loader, getattr(loader, "set_epoch", None))
+    start = time.perf_counter()
+    ddp_model.train()
+    for step in range(1, stage.steps + 1):
+        batch = next(data)
+        loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, stage.tasks,
+                                 stage.weights, rng)
+        accelerator.backward(loss)
+        if stage.grad_clip > 0:
+            accelerator.clip_grad_norm_(params, stage.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        history.append(float(loss.detach()))
+        rate = step * stage.batch_size * accelerator.num_processes / (time.perf_counter() - start)
+        bar.set_postfix(loss=f"{history[-1]:.3f}", samples_s=f"{rate:.1f}")
+        bar.update()
+        if stage.checkpoint_every and step % stage.checkpoint_every == 0 and step < stage.steps:
+            _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, step, history)
+    bar.close()
+    _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, stage.steps, history)
+    metrics = {}
+    if accelerator.is_main_process and val_set is not None and len(val_set):
+        metrics = validate(model, tokenizer, val_set, cfg.val_samples, cfg.val_text_samples,
+                           cfg.val_batch_size)
+        print(format_metrics(stage.name, metrics), flush=True)
+        (out_dir / stage.name / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    accelerator.wait_for_everyone()
+    accelerator.free_memory()
+    return {"loss": history, "metrics": metrics, "seconds": time.perf_counter() - start}
+
+
+def _save(accelerator, model, tokenizer, directory: Path, cfg, stage, step, history) -> None:
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        save_checkpoint(model, tokenizer, directory, extra={
+            "stage": stage.name, "step": step, "train_config": cfg.to_dict(),
+            "last_loss": history[-1] if history else None})
+        LOG.info("checkpoint %s (step %d)", directory, step)
+    accelerator.wait_for_everyone()

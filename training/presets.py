@@ -1,0 +1,63 @@
+"""Named training presets: `tiny` (seconds, for tests) and `default` (the committed bundle)."""
+
+from __future__ import annotations
+
+from vla_driving.configuration import ConfigError
+from vla_driving.model.config import HeadConfig, LLMConfig, VisionConfig, VLAConfig
+
+from .config import LossWeights, StageConfig, TrainConfig
+
+# The encoder is trained from scratch here, so "alignment" also trains it; with a pretrained
+# encoder, set stage 1 `trainable: [projector]` as in the papers.
+ALIGN_PARTS = ["vision", "projector"]
+UNDERSTAND_PARTS = ["vision", "projector", "llm", "state"]
+DRIVE_PARTS = ["vision", "projector", "llm", "state", "queries", "head"]
+
+
+def tiny() -> TrainConfig:
+    model = VLAConfig(
+        vision=VisionConfig(image_size=32, stem_channels=8, stage_channels=[8, 16], grid=2),
+        llm=LLMConfig(hidden_size=48, intermediate_size=96, num_layers=2, num_heads=4,
+                      num_kv_heads=2, max_positions=384),
+        head=HeadConfig(num_queries=2, hidden=64),
+        max_new_tokens=120)
+    stages = [
+        StageConfig(name="align", tasks=["caption"], trainable=ALIGN_PARTS, steps=3,
+                    batch_size=4, lr=3e-3, warmup_steps=1),
+        StageConfig(name="understand", tasks=["qa"], trainable=UNDERSTAND_PARTS, steps=3,
+                    batch_size=4, lr=3e-3, warmup_steps=1),
+        StageConfig(name="drive", tasks=["drive"], trainable=DRIVE_PARTS, steps=6,
+                    batch_size=4, lr=3e-3, warmup_steps=1),
+    ]
+    return TrainConfig(model=model, stages=stages, vocab_size=400, tokenizer_samples=64,
+                       val_samples=8, val_text_samples=2, val_batch_size=8, threads=1)
+
+
+def default() -> TrainConfig:
+    model = VLAConfig(
+        vision=VisionConfig(image_size=64, stem_channels=16, stage_channels=[24, 32, 48], grid=2),
+        llm=LLMConfig(hidden_size=160, intermediate_size=448, num_layers=3, num_heads=4,
+                      num_kv_heads=2, max_positions=512),
+        head=HeadConfig(num_queries=4, hidden=256),
+        max_new_tokens=200)
+    drive_weights = LossWeights(text=0.5, waypoints=1.0, controls=0.5, meta=0.5, completed=0.2)
+    stages = [
+        StageConfig(name="align", tasks=["caption"], trainable=ALIGN_PARTS, steps=150,
+                    batch_size=16, lr=2e-3, warmup_steps=20),
+        StageConfig(name="understand", tasks=["qa", "caption"], trainable=UNDERSTAND_PARTS,
+                    steps=300, batch_size=16, lr=1.5e-3, warmup_steps=30),
+        StageConfig(name="drive", tasks=["drive"], trainable=DRIVE_PARTS, steps=1500,
+                    batch_size=16, lr=1e-3, warmup_steps=50, checkpoint_every=250,
+                    weights=drive_weights),
+    ]
+    return TrainConfig(model=model, stages=stages, vocab_size=2000, tokenizer_samples=2000,
+                       val_samples=512, val_text_samples=16, val_batch_size=32, threads=2)
+
+
+PRESETS = {"tiny": tiny, "default": default}
+
+
+def get_preset(name: str) -> TrainConfig:
+    if name not in PRESETS:
+        raise ConfigError(f"preset {name!r} unknown; known: {sorted(PRESETS)}")
+    return PRESETS[name]()

@@ -1,0 +1,58 @@
+"""`vla-train train --preset P --data DIR --out DIR`: run the training stages of a preset."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+
+from .data_source import SYNTHETIC, open_splits
+from .presets import PRESETS, get_preset
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="tiny", choices=sorted(PRESETS),
+                        help="training preset (see docs/training.md)")
+    parser.add_argument("--data", required=True,
+                        help=f"generated data directory, or '{SYNTHETIC}[:N]' for a smoke run")
+    parser.add_argument("--out", required=True, help="output directory (one sub-dir per stage)")
+    parser.add_argument("--stages", nargs="*", default=None,
+                        help="run only these stages (default: all, in order)")
+    parser.add_argument("--resume", default=None,
+                        help="start from this checkpoint directory (e.g. OUT/understand)")
+    parser.add_argument("--steps-scale", type=float, default=1.0,
+                        help="multiply every stage's steps (quick trials)")
+    parser.add_argument("--llm-dir", default=None,
+                        help="local Hugging Face causal LM directory (real-LLM recipe)")
+    parser.add_argument("--seed", type=int, default=None, help="override the preset's seed")
+
+
+def configure(args) -> object:
+    cfg = get_preset(args.preset)
+    if args.steps_scale != 1.0:
+        cfg = dataclasses.replace(cfg, stages=[
+            dataclasses.replace(s, steps=max(1, round(s.steps * args.steps_scale)))
+            for s in cfg.stages])
+    if args.llm_dir:
+        llm = dataclasses.replace(cfg.model.llm, pretrained_dir=args.llm_dir)
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, llm=llm))
+    if args.seed is not None:
+        cfg = dataclasses.replace(cfg, seed=args.seed)
+    return cfg
+
+
+def main(args) -> int:
+    from .train import train
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    cfg = configure(args)
+    train_set, val_set = open_splits(args.data, cfg.model.vision.image_size)
+    result = train(cfg, train_set, val_set, args.out, resume_from=args.resume,
+                   stages=args.stages)
+    for name, r in result["results"].items():
+        loss = r["loss"]
+        if loss:
+            print(f"{name}: {len(loss)} steps, loss {loss[0]:.3f} -> {loss[-1]:.3f}, "
+                  f"{r['seconds']:.0f} s")
+    print(f"total {result['seconds']:.0f} s; checkpoint: {args.out}/{cfg.stages[-1].name}")
+    return 0

@@ -1,0 +1,114 @@
+"""Validation: L2 at 1/2/3 s (UniAD) vs constant velocity, meta-action accuracy, QA accuracy.
+
+Shared by the per-stage validation of the training loop and by `evaluate.py` on a data dir.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Subset
+
+from vla_driving.evaluation.control_metrics import meta_action_metrics
+from vla_driving.evaluation.planning_metrics import constant_velocity_plan, l2_metrics
+from vla_driving.evaluation.text_metrics import qa_accuracy
+from vla_driving.meta_action import MetaAction
+from vla_driving.model.inference import encode_prompts, generate_texts, plan_actions
+from vla_driving.model.prompt import answer_target, question_prompt
+from vla_driving.model.text_format import ParseError, parse_plan
+from vla_driving.model.vision import normalise_images
+
+from .collate import collate_samples
+
+
+def evenly_spaced(dataset, count: int):
+    if len(dataset) <= count:
+        return dataset
+    return Subset(dataset, np.linspace(0, len(dataset) - 1, count).round().astype(int).tolist())
+
+
+@torch.no_grad()
+def action_metrics(model, tokenizer, dataset, batch_size: int) -> dict:
+    """Action-query path over `dataset`, with the constant-velocity baseline side by side."""
+    preds, trues, cvs, metas_p, metas_t, done = [], [], [], [], [], []
+    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_samples)
+    for batch in loader:
+        out = plan_actions(model, tokenizer, batch["images"], batch["ego"], batch["past"],
+                           batch["instruction"])
+        preds.append(out.waypoints.numpy())
+        trues.append(batch["waypoints"].numpy())
+        cvs.extend(constant_velocity_plan(float(e[0]), float(e[1])) for e in batch["ego"])
+        metas_p += [MetaAction.from_indices(int(s), int(t)) for s, t in
+                    zip(out.speed_logits.argmax(-1), out.steering_logits.argmax(-1))]
+        metas_t += [MetaAction.from_indices(int(s), int(t)) for s, t in
+                    zip(batch["speed_level"], batch["steering_level"])]
+        done.append(((out.completed_logit > 0).float() == batch["instruction_completed"]).numpy())
+    pred, true = np.concatenate(preds), np.concatenate(trues)
+    return {"samples": len(true), "l2": l2_metrics(pred, true)["uniad"],
+            "l2_constant_velocity": l2_metrics(np.stack(cvs), true)["uniad"],
+            "meta": meta_action_metrics(metas_p, metas_t),
+            "completed_accuracy": float(np.concatenate(done).mean())}
+
+
+@torch.no_grad()
+def text_metrics(model, tokenizer, dataset) -> dict:
+    """QA exact-match accuracy and the text plan's parse rate and L2 vs the action path."""
+    answers, expected, parsed, gaps = [], [], 0, []
+    for i in range(len(dataset)):
+        batch = collate_samples([dataset[i]])
+        images = normalise_images(batch["images"], model.cfg.vision)
+        rounds = batch["qa"][0]
+        if rounds:
+            prompts = encode_prompts(tokenizer, [question_prompt(q) for q, _ in rounds])
+            n = len(rounds)
+            answers += generate_texts(model, tokenizer, images.expand(n, -1, -1, -1, -1),
+                                      batch["ego"].expand(n, -1), batch["past"].expand(n, -1, -1),
+                                      prompts, use_queries=False, max_new_tokens=24)
+            expected += [answer_target(a) for _, a in rounds]
+        plan = _text_plan(model, tokenizer, batch)
+        if plan is not None:
+            parsed += 1
+            gaps.append(float(np.linalg.norm(plan - batch["waypoints"][0].numpy(), axis=-1).mean()))
+    return {"qa_accuracy": qa_accuracy(answers, expected) if expected else float("nan"),
+            "qa_questions": len(expected), "text_parse_rate": parsed / max(1, len(dataset)),
+            "text_l2_avg": float(np.mean(gaps)) if gaps else float("nan")}
+
+
+def _text_plan(model, tokenizer, batch):
+    from vla_driving.model.inference import generate_plan_texts
+
+    text = generate_plan_texts(model, tokenizer, batch["images"], batch["ego"], batch["past"],
+                               batch["instruction"])[0]
+    try:
+        return parse_plan(text, model.cfg.num_waypoints).waypoints
+    except ParseError:
+        return None
+
+
+def validate(model, tokenizer, dataset, samples: int, text_samples: int, batch_size: int) -> dict:
+    was_training = model.training
+    model.eval()
+    try:
+        metrics = action_metrics(model, tokenizer, evenly_spaced(dataset, samples), batch_size)
+        if text_samples:
+            metrics.update(text_metrics(model, tokenizer, evenly_spaced(dataset, text_samples)))
+    finally:
+        model.train(was_training)
+    return metrics
+
+
+def format_metrics(name: str, m: dict) -> str:
+    """One short table for the log / terminal."""
+    l2, cv = m["l2"], m["l2_constant_velocity"]
+    lines = [f"[{name}] {m['samples']} samples   L2 (m)    1s     2s     3s    avg",
+             f"  model               {l2['1s']:6.2f} {l2['2s']:6.2f} {l2['3s']:6.2f} {l2['avg']:6.2f}",
+             f"  constant velocity   {cv['1s']:6.2f} {cv['2s']:6.2f} {cv['3s']:6.2f} {cv['avg']:6.2f}",
+             f"  meta-action weighted accuracy {100 * m['meta']['weighted_accuracy']:.1f} % "
+             f"(steer {100 * m['meta']['steering_accuracy']:.1f}, "
+             f"speed {100 * m['meta']['speed_accuracy']:.1f}); "
+             f"completed {100 * m['completed_accuracy']:.1f} %"]
+    if "qa_accuracy" in m:
+        lines.append(f"  QA accuracy {100 * m['qa_accuracy']:.1f} % ({m['qa_questions']} q); "
+                     f"text plans parsed {100 * m['text_parse_rate']:.0f} %, "
+                     f"text L2 avg {m['text_l2_avg']:.2f} m")
+    return "\n".join(lines)

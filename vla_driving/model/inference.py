@@ -1,0 +1,99 @@
+"""Inference on a `VLAModel`: the one-pass action-query plan and greedy text generation.
+
+Generation runs one sample at a time (no padding inside the cache); `use_cache=False` recomputes
+the whole sequence each step and exists to test that the KV cache changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .llm import decoder_step
+from .prompt import driving_prompt
+from .tokenizer import TextTokenizer
+from .vision import normalise_images
+from .vla import ActionOutput, VLAModel
+
+
+@dataclass
+class Prefix:
+    embeds: torch.Tensor   # [1, L, D]
+    query_start: int
+
+
+def encode_prompts(tokenizer: TextTokenizer, texts: list[str]) -> list[list[int]]:
+    return [[tokenizer.bos_id] + tokenizer.encode(t) for t in texts]
+
+
+def driving_prompts(tokenizer: TextTokenizer, ego, past, instructions) -> list[list[int]]:
+    texts = [driving_prompt(e, p, s) for e, p, s in zip(ego.tolist(), past.tolist(), instructions)]
+    return encode_prompts(tokenizer, texts)
+
+
+@torch.no_grad()
+def plan_actions(model: VLAModel, tokenizer: TextTokenizer, images_uint8: torch.Tensor,
+                 ego: torch.Tensor, past: torch.Tensor, instructions: list[str]) -> ActionOutput:
+    """The real-time path: one forward pass, no decoding."""
+    images = normalise_images(images_uint8, model.cfg.vision)
+    prompts = driving_prompts(tokenizer, ego, past, instructions)
+    return model(images, ego, past, prompts, None, use_queries=True).actions
+
+
+@torch.no_grad()
+def greedy_generate(model: VLAModel, prefix_embeds: torch.Tensor, eos_id: int,
+                    max_new_tokens: int, use_cache: bool = True) -> list[int]:
+    """Greedy decoding after `prefix_embeds` [1, L, D]; stops at EOS (not returned)."""
+    lm_head = model.llm.get_output_embeddings()
+    hidden, cache = decoder_step(model.llm, prefix_embeds, use_cache=use_cache)
+    seq = prefix_embeds
+    out: list[int] = []
+    for _ in range(max_new_tokens):
+        token = int(lm_head(hidden[:, -1]).argmax(-1))
+        if token == eos_id:
+            break
+        out.append(token)
+        emb = model.embed_tokens(torch.tensor([[token]], device=prefix_embeds.device))
+        if use_cache:
+            hidden, cache = decoder_step(model.llm, emb, cache=cache, use_cache=True)
+        else:
+            seq = torch.cat([seq, emb], dim=1)
+            hidden, _ = decoder_step(model.llm, seq)
+    return out
+
+
+@torch.no_grad()
+def build_prefix(model: VLAModel, images: torch.Tensor, ego: torch.Tensor, past: torch.Tensor,
+                 prompt: list[int], use_queries: bool) -> Prefix:
+    """Prefix embeds of one sample (normalised images [1, T*N, 3, S, S])."""
+    visual = model.frontend(images)
+    state = model.state_embeds(ego, past)
+    embeds, _, _, starts = model.build_sequence(visual, state, [prompt], None, use_queries)
+    return Prefix(embeds, int(starts[0]))
+
+
+@torch.no_grad()
+def generate_texts(model: VLAModel, tokenizer: TextTokenizer, images: torch.Tensor,
+                   ego: torch.Tensor, past: torch.Tensor, prompts: list[list[int]],
+                   use_queries: bool, max_new_tokens: int | None = None,
+                   use_cache: bool = True) -> list[str]:
+    """Greedy text for each sample of a batch (normalised images)."""
+    limit = max_new_tokens or model.cfg.max_new_tokens
+    texts = []
+    for i, prompt in enumerate(prompts):
+        prefix = build_prefix(model, images[i:i + 1], ego[i:i + 1], past[i:i + 1], prompt,
+                              use_queries)
+        ids = greedy_generate(model, prefix.embeds, tokenizer.eos_id, limit, use_cache)
+        texts.append(tokenizer.decode(ids))
+    return texts
+
+
+@torch.no_grad()
+def generate_plan_texts(model: VLAModel, tokenizer: TextTokenizer, images_uint8: torch.Tensor,
+                        ego: torch.Tensor, past: torch.Tensor, instructions: list[str],
+                        use_cache: bool = True) -> list[str]:
+    """The text planning path (parse the result with `text_format.parse_plan`)."""
+    images = normalise_images(images_uint8, model.cfg.vision)
+    prompts = driving_prompts(tokenizer, ego, past, instructions)
+    return generate_texts(model, tokenizer, images, ego, past, prompts, True, None, use_cache)

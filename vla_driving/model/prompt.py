@@ -1,0 +1,29 @@
+"""Prompts: ego state and driving command as text (OpenDriveVLA), plus the QA/caption prompts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .text_format import format_number, format_trajectory
+
+CAPTION_PROMPT = "Describe the scene."
+PLAN_SUFFIX = "Plan:"
+
+
+def driving_prompt(ego, past, instruction: str) -> str:
+    """ego (3,): speed m/s, yaw rate rad/s, acceleration m/s^2; past (4, 2) ego-frame positions."""
+    ego = np.asarray(ego, dtype=np.float64).reshape(3)
+    speed, yaw_rate, accel = ego
+    command = " ".join(str(instruction).split()) or "follow the road"
+    return (f"Ego: speed {format_number(speed)} m/s, yaw rate {yaw_rate:.2f} rad/s, "
+            f"acceleration {format_number(accel)} m/s2.\n"
+            f"Past: {format_trajectory(past)}\n"
+            f"Command: {command}\n{PLAN_SUFFIX}")
+
+
+def question_prompt(question: str) -> str:
+    return f"Question: {' '.join(question.split())}\nAnswer:"
+
+
+def answer_target(answer: str) -> str:
+    return " ".join(str(answer).split())
