@@ -4,3 +4,34 @@ Everything here converts messages to plain types (`conversions`), declares param
 config dataclasses (`parameters`) and calls the ROS-free cores; import it only where rclpy is
 installed (the `ros` extra).
 """
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..constants import FASTDDS_PROFILE_ENV, FASTDDS_PROFILE_FILE, PACKAGE
+
+
+def local_dds_profile() -> Path | None:
+    """The shared-memory-only Fast DDS profile: from the checkout, else the installed share."""
+    checkout = Path(__file__).resolve().parents[2] / "config" / FASTDDS_PROFILE_FILE
+    if checkout.is_file():
+        return checkout
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        installed = Path(get_package_share_directory(PACKAGE)) / "config" / FASTDDS_PROFILE_FILE
+    except (ImportError, LookupError, ValueError):
+        return None
+    return installed if installed.is_file() else None
+
+
+def ensure_local_dds(env: dict | None = None) -> dict:
+    """Point `env` (default: os.environ) at the local profile unless one is set already.
+    Call before rclpy.init(); returns `env` for passing to subprocesses."""
+    env = os.environ if env is None else env
+    if not env.get(FASTDDS_PROFILE_ENV):
+        profile = local_dds_profile()
+        if profile is not None:
+            env[FASTDDS_PROFILE_ENV] = str(profile)
+    return env
