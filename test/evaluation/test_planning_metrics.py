@@ -5,7 +5,7 @@ import pytest
 
 from vla_driving.evaluation.geometry import boxes_overlap, plan_poses
 from vla_driving.evaluation.planning_metrics import (
-    collision_metrics, collision_steps, constant_velocity_plan, horizon_step, l2_metrics)
+    collision_metrics, collision_steps, horizon_step, l2_metrics)
 
 NAN_BOX = [np.nan] * 5
 
@@ -83,9 +83,3 @@ def test_collision_rejects_mismatched_agent_table():
     with pytest.raises(ValueError):
         collision_steps(_straight_plan(), np.zeros((5, 1, 5)))
 
-
-def test_constant_velocity_plan_straight_and_turning():
-    assert constant_velocity_plan(10.0)[-1] == pytest.approx([30.0, 0.0])
-    arc = constant_velocity_plan(10.0, yaw_rate=0.2)
-    assert np.linalg.norm(arc[0]) == pytest.approx(5.0, rel=1e-2)   # chord of a short arc
-    assert arc[-1, 1] > 0      # positive yaw rate bends left

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..constants import NUM_WAYPOINTS, WAYPOINT_DT_S
+from ..constants import WAYPOINT_DT_S
 from .geometry import BOX_FIELDS, boxes_overlap, interpolate_poses, plan_poses
 
 HORIZONS_S = (1.0, 2.0, 3.0)
@@ -119,12 +119,3 @@ def collision_metrics(plans, agent_boxes_per_sample, horizons_s: Sequence[float]
     return {"per_step": per_step.tolist(), **by_convention(per_step, horizons_s),
             "samples": int(len(plans))}
 
-
-def constant_velocity_plan(speed: float, yaw_rate: float = 0.0,
-                           steps: int = NUM_WAYPOINTS, dt_s: float = WAYPOINT_DT_S) -> np.ndarray:
-    """Waypoints (S, 2) of a constant speed and yaw rate motion from the ego origin (baseline)."""
-    t = dt_s * np.arange(1, steps + 1)
-    if abs(yaw_rate) < 1e-6:
-        return np.column_stack([speed * t, np.zeros(steps)])
-    radius = speed / yaw_rate
-    return np.column_stack([radius * np.sin(yaw_rate * t), radius * (1 - np.cos(yaw_rate * t))])

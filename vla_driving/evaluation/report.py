@@ -1,0 +1,164 @@
+"""The report directory every evaluation writes: metrics.json, report.md, PNG figures, MCAP.
+
+`runs` maps a condition ("clean", "fog@3", ...) to {policy name: [EvalSample]}; the same frames
+in the same order under every policy, so the figures can put them side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from . import figures
+from .mcap_export import McapFrame, McapRecorder
+from .summary import EvalSample, headline, summarise
+
+CLEAN = "clean"
+METRICS_JSON = "metrics.json"
+REPORT_MD = "report.md"
+MCAP_DIR = "predictions_mcap"
+FIGURE_BEV = "bev_samples.png"
+FIGURE_HORIZON = "error_vs_horizon.png"
+FIGURE_LATENCY = "latency_histogram.png"
+FIGURE_CORRUPTIONS = "corruptions_l2.png"
+FIGURE_CORRUPTIONS_COLLISION = "corruptions_collision.png"
+Runs = Mapping[str, Mapping[str, Sequence[EvalSample]]]
+
+
+def evaluate_runs(runs: Runs, **kwargs) -> dict[str, dict[str, dict]]:
+    """{condition: {policy: metrics}} (text metrics on the clean condition only: they need
+    the same text under each corruption to mean anything, and METEOR is slow)."""
+    return {cond: {name: summarise(samples, text=(cond == CLEAN), **kwargs)
+                   for name, samples in policies.items()}
+            for cond, policies in runs.items()}
+
+
+def to_jsonable(value):
+    """NaN/inf become null, numpy scalars and arrays become Python numbers and lists."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
+    return str(value)
+
+
+def markdown_table(rows: Sequence[Mapping[str, object]], first: str = "") -> list[str]:
+    if not rows:
+        return ["(none)"]
+    keys = list(rows[0].keys())
+    lines = ["| " + " | ".join(keys) + " |", "|" + " --- |" * len(keys)]
+    lines += ["| " + " | ".join(_fmt(r.get(k)) for k in keys) + " |" for r in rows]
+    return lines
+
+
+def headline_rows(metrics: Mapping[str, Mapping[str, dict]]) -> list[dict]:
+    return [{"condition": cond, "policy": name, **headline(m)}
+            for cond, policies in metrics.items() for name, m in policies.items()]
+
+
+def _convention_rows(metrics: Mapping[str, dict], key: str, scale: float = 1.0) -> list[dict]:
+    rows = []
+    for name, m in metrics.items():
+        node = m.get(key, {})
+        for conv in ("uniad", "stp3"):
+            if conv in node:
+                rows.append({"policy": name, "convention": conv,
+                             **{h: v * scale for h, v in node[conv].items()}})
+    return rows
+
+
+def _detail_sections(clean: Mapping[str, dict]) -> list[str]:
+    lines = ["## L2 (m), clean", ""] + _convention_rows_md(clean, "l2_m")
+    lines += ["", "## Collision rate (%), clean", ""] + _convention_rows_md(clean, "collision_rate",
+                                                                             100.0)
+    lines += ["", "## Control RMSE and meta-action accuracy, clean", ""]
+    lines += markdown_table([{"policy": n, **m.get("control_rmse", {}),
+                              **{k: v for k, v in m.get("meta_action", {}).items()}}
+                             for n, m in clean.items()], "policy")
+    lines += ["", "## Text metrics, clean", ""]
+    text_rows = []
+    for n, m in clean.items():
+        for part in ("description", "justification"):
+            t = m.get(part, {})
+            text_rows.append({"policy": n, "text": part, **{k: t.get(k) for k in
+                              ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "samples", "tokenizer")}})
+    lines += markdown_table(text_rows, "policy")
+    lines += ["", "## Latency per stage (ms, this machine) and drops, clean", ""]
+    lines += markdown_table([{"policy": n, "stage": stage, **row}
+                             for n, m in clean.items()
+                             for stage, row in m.get("latency_ms", {}).items()], "policy")
+    lines += [""] + markdown_table([{"policy": n, **m.get("drops", {})} for n, m in clean.items()],
+                                   "policy")
+    return lines
+
+
+def _convention_rows_md(metrics, key, scale=1.0):
+    return markdown_table(_convention_rows(metrics, key, scale), "policy")
+
+
+def _corruption_figures(out: Path, metrics) -> list[str]:
+    if len(metrics) <= 1:
+        return []
+    l2 = {c: {n: headline(m)["L2 avg UniAD (m)"] for n, m in p.items()} for c, p in metrics.items()}
+    col = {c: {n: headline(m)["collision avg UniAD (%)"] for n, m in p.items()}
+           for c, p in metrics.items()}
+    figures.corruption_bars(out / FIGURE_CORRUPTIONS, l2, "L2 avg, UniAD (m)")
+    figures.corruption_bars(out / FIGURE_CORRUPTIONS_COLLISION, col, "collision avg, UniAD (%)")
+    return [FIGURE_CORRUPTIONS, FIGURE_CORRUPTIONS_COLLISION]
+
+
+def write_report(out_dir: str | Path, runs: Runs, settings: Mapping[str, object],
+                 mcap_frames: Iterable[McapFrame] | None = None,
+                 metrics: Mapping[str, Mapping[str, dict]] | None = None) -> dict:
+    """Write the whole directory; returns the metrics document that metrics.json holds."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    metrics = evaluate_runs(runs) if metrics is None else metrics
+    clean_runs = runs.get(CLEAN) or next(iter(runs.values()), {})
+    clean = metrics.get(CLEAN) or next(iter(metrics.values()), {})
+    figures.bev_samples(out / FIGURE_BEV, clean_runs)
+    figures.error_vs_horizon(out / FIGURE_HORIZON, clean)
+    figures.latency_histogram(out / FIGURE_LATENCY, clean_runs)
+    made = [FIGURE_BEV, FIGURE_HORIZON, FIGURE_LATENCY] + _corruption_figures(out, metrics)
+    files = {"figures": made}
+    if mcap_frames is not None:
+        with McapRecorder(out / MCAP_DIR) as recorder:
+            for frame in mcap_frames:
+                recorder.add(frame)
+        files["mcap"] = MCAP_DIR
+    document = to_jsonable({"settings": dict(settings), "results": metrics, "files": files})
+    (out / METRICS_JSON).write_text(json.dumps(document, indent=2, sort_keys=False))
+    (out / REPORT_MD).write_text("\n".join(_markdown(document, metrics, clean, made, files)) + "\n")
+    return document
+
+
+def _markdown(document, metrics, clean, made, files) -> list[str]:
+    settings = document["settings"]
+    lines = [f"# {settings.get('title', 'Evaluation report')}", ""]
+    lines += [f"- {k}: {v}" for k, v in settings.items() if k != "title"]
+    lines += ["", "## Summary (every condition and policy)", ""]
+    lines += markdown_table(headline_rows(metrics), "condition")
+    lines += [""] + _detail_sections(clean)
+    lines += ["", "## Figures", ""] + [f"![{f}]({f})" for f in made]
+    if "mcap" in files:
+        lines += ["", f"Inputs and predictions: `{files['mcap']}/` (MCAP, open in Foxglove)."]
+    lines += ["", "Metric definitions: docs/evaluation.md. All figures are in metrics.json."]
+    return lines
