@@ -1,0 +1,124 @@
+"""ROS-free core of the simulator bridge: lockstep stepping of `vla_driving.sim` on commands.
+
+Synchronous mode (CARLA's term): the bridge publishes the state at sim time t and steps to
+t + dt only once a control command stamped >= t has arrived, so a closed-loop run advances in the
+controller's ticks, independent of wall-clock speed. Before the first command it only re-sends
+the current state; after that, a command missing for `control_timeout_s` of wall time makes it
+step with a braking command (counted), so a dead controller cannot freeze the simulation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from vla_driving.configuration import Config, param
+from vla_driving.constants import NS_PER_S, TOPIC_INSTRUCTION
+from vla_driving.sim import Control, Sim, SimConfig, StepStatus, make_sim
+
+SPEED_EPS_M_S = 0.5
+
+
+@dataclass
+class SimBridgeConfig(Config):
+    """Config of the `sim_bridge` node."""
+
+    scenario: str = param("highway", "simulator scenario (vla_driving.sim.SCENARIOS)")
+    seed: int = param(0, "episode seed (traffic, layout)", low=0)
+    synchronous: bool = param(True, "step only when the controller answered the current tick")
+    control_timeout_s: float = param(1.0, "wall time to wait for a command before stepping with "
+                                     "a brake command (synchronous mode)", low=0.01, high=60.0)
+    start_time_s: float = param(1.0, "ROS time of the first step (0 means 'no clock' to nodes)",
+                                low=0.001, high=1e6)
+    camera_every: int = param(2, "publish camera images every N steps", low=1, high=100)
+    camera_topic: str = param("/carla/ego_vehicle/{camera}/image", "sensor_msgs/Image topic "
+                              "template ({camera} is replaced)")
+    odometry_topic: str = param("/carla/ego_vehicle/odometry", "nav_msgs/Odometry output")
+    control_topic: str = param("/vla/control", "geometry_msgs/TwistStamped command input")
+    instruction_topic: str = param(TOPIC_INSTRUCTION, "std_msgs/String instruction output")
+    instruction: str = param("keep the current lane", "instruction published each second")
+    map_frame: str = param("map", "odometry frame")
+    ego_frame: str = param("ego_vehicle", "ego body frame (odometry child frame)")
+    speed_time_constant_s: float = param(0.5, "twist speed command -> acceleration time constant",
+                                         low=0.05, high=5.0)
+    reset_on_done: bool = param(True, "start a new episode (seed + 1) when this one ends")
+    sim: SimConfig = param(SimConfig(), "simulator settings")
+
+
+def control_from_twist(speed_cmd: float, yaw_rate_cmd: float, speed: float, cfg: SimBridgeConfig
+                       ) -> Control:
+    """Speed / yaw-rate command -> bicycle acceleration and steering angle (bounded by the sim)."""
+    if not (math.isfinite(speed_cmd) and math.isfinite(yaw_rate_cmd)):
+        return brake_control(cfg)
+    accel = (speed_cmd - speed) / cfg.speed_time_constant_s
+    accel = float(np.clip(accel, -cfg.sim.max_brake, cfg.sim.max_accel))
+    v = max(speed_cmd, speed)
+    steer = math.atan(yaw_rate_cmd * cfg.sim.wheelbase_m / v) if v > SPEED_EPS_M_S else 0.0
+    return Control(accel, float(np.clip(steer, -cfg.sim.max_steering_rad, cfg.sim.max_steering_rad)))
+
+
+def brake_control(cfg: SimBridgeConfig) -> Control:
+    return Control(-cfg.sim.max_brake / 2.0, 0.0)
+
+
+class LockstepBridge:
+    """Owns the simulator; the node asks `due()` and calls `step()` / reads the state."""
+
+    def __init__(self, cfg: SimBridgeConfig, sim: Sim | None = None) -> None:
+        self.cfg = cfg
+        self.episode_seed = cfg.seed
+        self.sim = sim or make_sim(cfg.scenario, cfg.seed, cfg.sim)
+        self.offset_ns = int(round(cfg.start_time_s * NS_PER_S))
+        self.episode_offset_ns = 0
+        self.control: Control = brake_control(cfg)
+        self.control_stamp_ns = -1
+        self.started = False
+        self.control_timeouts = 0
+        self.episodes = 1
+        self.last_status: StepStatus | None = None
+        self._waiting_since: float | None = None
+
+    @property
+    def now_ns(self) -> int:
+        """ROS time of the current simulator state."""
+        return self.offset_ns + self.episode_offset_ns + self.sim.stamp_ns
+
+    def camera_due(self) -> bool:
+        return self.sim.steps % self.cfg.camera_every == 0
+
+    def on_twist(self, stamp_ns: int, speed_cmd: float, yaw_rate_cmd: float) -> None:
+        self.control = control_from_twist(speed_cmd, yaw_rate_cmd, self.sim.ego_state().speed,
+                                          self.cfg)
+        self.control_stamp_ns = max(self.control_stamp_ns, stamp_ns)
+        self.started = True
+
+    def due(self, wall_s: float) -> tuple[bool, bool]:
+        """(step now, the step uses the brake because the command timed out)."""
+        if not self.cfg.synchronous or self.control_stamp_ns >= self.now_ns:
+            self._waiting_since = None
+            return True, False
+        if self._waiting_since is None:
+            self._waiting_since = wall_s
+        if self.started and wall_s - self._waiting_since > self.cfg.control_timeout_s:
+            self._waiting_since = None
+            return True, True
+        return False, False
+
+    def step(self, timed_out: bool = False) -> StepStatus:
+        if timed_out:
+            self.control_timeouts += 1
+            self.control = brake_control(self.cfg)
+        status = self.sim.step(self.control)
+        self.last_status = status
+        if status.done and self.cfg.reset_on_done:
+            self.episode_offset_ns += self.sim.stamp_ns
+            self.episode_seed += 1
+            self.sim.seed = self.episode_seed
+            self.sim.reset()
+            self.episodes += 1
+        return status
+
+    def close(self) -> None:
+        self.sim.close()

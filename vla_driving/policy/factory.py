@@ -1,0 +1,40 @@
+"""Build the planner's policy from its config; every failure is a `PolicyUnavailableError`
+whose message is the reason the planner's configure transition reports."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from .base import DrivingPolicy, PolicyUnavailableError
+from .constant_velocity import ConstantVelocityPolicy
+from .planner_config import PlannerConfig
+from .text_scheduler import TextScheduled
+
+
+def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
+    """The configured policy wrapped in the text scheduler (text never delays a plan)."""
+    if cfg.policy == "constant_velocity":
+        inner: DrivingPolicy = ConstantVelocityPolicy()
+    else:
+        inner = _vla_policy(cfg.bundle)
+    return TextScheduled(inner, cfg.text_period_s)
+
+
+def _vla_policy(bundle: str) -> DrivingPolicy:
+    path = Path(bundle)
+    if not bundle or not path.is_dir():
+        raise PolicyUnavailableError(f"model bundle not found: {bundle!r}")
+    if not (path / "manifest.json").is_file():
+        raise PolicyUnavailableError(f"{bundle}: not a model bundle (no manifest.json)")
+    try:
+        module = importlib.import_module("vla_driving.policy.vla_policy")
+    except ImportError as exc:
+        raise PolicyUnavailableError(f"the VLA policy cannot be imported ({exc}); install the "
+                                     f"'torch' extra") from exc
+    try:
+        return module.VlaPolicy.from_bundle(path)
+    except PolicyUnavailableError:
+        raise
+    except Exception as exc:  # any loading failure must fail configure with its reason
+        raise PolicyUnavailableError(f"{bundle}: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,103 @@
+"""The planning cycle, ROS-free: latest synchronised frames + ego + instruction -> Plan or error.
+
+The planner node calls `cycle(now_ns)` from its worker at the planning rate; this module decides
+whether inputs are fresh enough, builds the `Observation`, runs the policy and times each stage.
+A policy error never escapes: it becomes a `CycleResult` with `error` set (fails closed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from vla_driving.constants import NS_PER_S
+from vla_driving.sensors.ingest import Ingest, stack_views
+from vla_driving.types import Observation, Plan
+
+from .base import DrivingPolicy, PolicyError, SceneText
+from .planner_config import PlannerConfig
+
+STATUS_OK = "ok"
+STATUS_DEGRADED = "degraded"
+STATUS_WAITING = "waiting"
+STATUS_ERROR = "error"
+LATENCY_WINDOW = 200
+
+
+@dataclass
+class CycleResult:
+    status: str
+    stamp_ns: int | None = None
+    plan: Plan | None = None
+    error: str | None = None
+    detail: str = ""
+    latency_s: dict[str, float] = field(default_factory=dict)
+
+
+class PlannerCore:
+    def __init__(self, cfg: PlannerConfig, policy: DrivingPolicy, ingest: Ingest) -> None:
+        self.cfg = cfg
+        self.policy = policy
+        self.ingest = ingest
+        self.cycles = 0
+        self.errors = 0
+        self.latencies: dict[str, deque[float]] = {}
+        self._want_text = False
+        self._last_instruction = ""
+
+    def request_text(self) -> None:
+        self._want_text = True
+
+    def observation(self, now_ns: int) -> tuple[Observation | None, str]:
+        """The observation to plan on, or None with the reason why not."""
+        history = self.ingest.history(self.cfg.ingest.history)
+        if not history:
+            return None, "no synchronised camera set yet"
+        latest = history[-1]
+        age_s = (now_ns - latest.stamp_ns) / NS_PER_S
+        if age_s > self.cfg.max_input_age_s:
+            return None, f"camera input stale ({age_s:.3f} s > {self.cfg.max_input_age_s} s)"
+        ego = self.ingest.ego
+        if ego is None:
+            return None, "no odometry yet"
+        instruction = self.ingest.instruction
+        if instruction != self._last_instruction:
+            self._last_instruction, self._want_text = instruction, True
+        images = stack_views(history, tuple(self.cfg.ingest.cameras))
+        obs = Observation(stamp_ns=latest.stamp_ns, images=images,
+                          cameras=tuple(self.cfg.ingest.cameras), ego=ego,
+                          instruction=instruction, degraded=latest.degraded,
+                          want_text=self._want_text)
+        self._want_text = False
+        return obs, ""
+
+    def cycle(self, now_ns: int) -> CycleResult:
+        self.cycles += 1
+        start = time.perf_counter()
+        obs, why = self.observation(now_ns)
+        if obs is None:
+            waiting = self.ingest.history(1) == [] or self.ingest.ego is None
+            return CycleResult(STATUS_WAITING if waiting else STATUS_ERROR, error=None if waiting else why,
+                               detail=why)
+        prep = time.perf_counter()
+        try:
+            plan = self.policy.infer(obs)
+        except PolicyError as exc:
+            self.errors += 1
+            return CycleResult(STATUS_ERROR, obs.stamp_ns, error=f"{type(exc).__name__}: {exc}",
+                               latency_s={"prepare": prep - start})
+        end = time.perf_counter()
+        latency = {"prepare": prep - start, **plan.latency_s, "infer": end - prep}
+        self.record(latency)
+        status = STATUS_DEGRADED if obs.degraded else STATUS_OK
+        return CycleResult(status, obs.stamp_ns, plan=plan, latency_s=latency,
+                           detail="degraded camera set" if obs.degraded else "")
+
+    def record(self, latency: dict[str, float]) -> None:
+        for key, value in latency.items():
+            self.latencies.setdefault(key, deque(maxlen=LATENCY_WINDOW)).append(value)
+
+    def take_text(self) -> list[SceneText]:
+        take = getattr(self.policy, "take_text", None)
+        return take() if take is not None else []

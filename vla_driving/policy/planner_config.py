@@ -1,0 +1,37 @@
+"""Config of the `vla_planner` node: policy source, planning rate, topics, input-age bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vla_driving.configuration import Config, param
+from vla_driving.constants import (FRAME_EGO, TOPIC_DECISION, TOPIC_DESCRIPTION, TOPIC_MARKERS,
+                                   TOPIC_PLANNER_STATUS, TOPIC_TRAJECTORY)
+from vla_driving.sensors.config import IngestConfig
+
+POLICIES = ("vla", "constant_velocity")
+
+
+@dataclass
+class PlannerConfig(Config):
+    """The planner's one config; `ingest` is the embedded camera ingest (same keys as camera_ingest)."""
+
+    policy: str = param("vla", "vla: the model bundle; constant_velocity: the baseline",
+                        choices=POLICIES)
+    bundle: str = param("models/default", "model bundle directory (policy: vla)")
+    rate_hz: float = param(10.0, "planning rate (ROS clock)", low=2.0, high=20.0)
+    text_period_s: float = param(2.0, "scene description / justification period; 0: only on "
+                                 "request (instruction topic)", low=0.0, high=600.0)
+    max_input_age_s: float = param(0.5, "plan on the last frames until they are this old; after "
+                                   "that report an error instead of planning", low=0.05, high=10.0)
+    frame_id: str = param(FRAME_EGO, "frame of the trajectory (ego frame at the image stamp)")
+    trajectory_topic: str = param(TOPIC_TRAJECTORY, "nav_msgs/Path output")
+    decision_topic: str = param(TOPIC_DECISION, "std_msgs/String JSON decision output")
+    description_topic: str = param(TOPIC_DESCRIPTION, "std_msgs/String JSON scene text output")
+    markers_topic: str = param(TOPIC_MARKERS, "visualization_msgs/MarkerArray output")
+    status_topic: str = param(TOPIC_PLANNER_STATUS, "std_msgs/String JSON status (ok / error)")
+    diagnostics_period_s: float = param(1.0, "period of /diagnostics (ROS clock)", low=0.05,
+                                        high=60.0)
+    autostart: bool = param(True, "configure and activate at start-up (`ros2 run` / launch without "
+                            "a lifecycle manager); the in-process bringup drives transitions itself")
+    ingest: IngestConfig = param(IngestConfig(), "camera, odometry and instruction ingest")

@@ -1,0 +1,140 @@
+"""`vla-driving run --config config/X.yaml`: a profile's nodes in one process.
+
+The profile is the same ROS 2 parameter file the launch files pass to `ros2 launch`; its
+`vla_bringup` section names the nodes to start and whether they run on /clock. Nodes share a
+multi-threaded executor (planning has its own callback group); Ctrl-C shuts everything down
+cleanly (executor first, then nodes, then the context).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import rclpy
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+
+from vla_driving.configuration import Config, ConfigError, param
+
+from . import ensure_local_dds
+from .parameters import yaml_overrides
+
+log = logging.getLogger(__name__)
+BRINGUP_SECTION = "vla_bringup"
+# node name -> (module, class); imported only when a profile starts that node
+NODE_CLASSES = {
+    "sim_bridge": ("vla_driving.ros.sim_bridge_node", "SimBridgeNode"),
+    "camera_ingest": ("vla_driving.ros.ingest_node", "IngestNode"),
+    "vla_planner": ("vla_driving.ros.planner_node", "PlannerNode"),
+    "trajectory_controller": ("vla_driving.ros.controller_node", "ControllerNode"),
+}
+CLOCK_SOURCES = ("sim_bridge",)   # nodes that publish /clock run on wall time themselves
+
+
+@dataclass
+class BringupConfig(Config):
+    """The `vla_bringup` section of a profile (read by this module and by launch/)."""
+
+    nodes: list[str] = param(["vla_planner", "trajectory_controller"], "nodes to start",
+                             choices=tuple(NODE_CLASSES), min_len=1)
+    use_sim_time: bool = param(False, "nodes follow /clock (simulator, bag replay)")
+    num_threads: int = param(4, "executor threads", low=1, high=64)
+
+
+class Stack:
+    """The nodes of one profile on one executor; `start()` spins it in a background thread."""
+
+    def __init__(self, config_path: str | Path, context=None, node_kwargs: dict | None = None,
+                 extra_overrides: dict | None = None) -> None:
+        self.path = Path(config_path)
+        self.cfg = BringupConfig.from_yaml(self.path, BRINGUP_SECTION)
+        self.context = context
+        self.node_kwargs = node_kwargs or {}
+        self.extra = extra_overrides or {}
+        self.nodes: dict = {}
+        self.executor: MultiThreadedExecutor | None = None
+        self._thread: threading.Thread | None = None
+
+    def build(self) -> "Stack":
+        for name in self.cfg.nodes:
+            module, cls = NODE_CLASSES[name]
+            node_cls = getattr(importlib.import_module(module), cls)
+            overrides = yaml_overrides(self.path, name)
+            overrides += [Parameter(k, value=v) for k, v in self.extra.get(name, {}).items()]
+            if self.cfg.use_sim_time and name not in CLOCK_SOURCES:
+                overrides.append(Parameter("use_sim_time", value=True))
+            self.nodes[name] = node_cls(context=self.context, parameter_overrides=overrides,
+                                        **self.node_kwargs.get(name, {}))
+        self._activate_lifecycle_nodes()
+        self.executor = MultiThreadedExecutor(num_threads=self.cfg.num_threads, context=self.context)
+        for node in self.nodes.values():
+            self.executor.add_node(node)
+        return self
+
+    def _activate_lifecycle_nodes(self) -> None:
+        for name, node in self.nodes.items():
+            if not isinstance(node, LifecycleNode):
+                continue
+            if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                reason = getattr(node, "configure_error", None) or "configure failed"
+                self.destroy()
+                raise ConfigError(f"{name}: {reason}")
+            node.trigger_activate()
+
+    def start(self) -> "Stack":
+        if self.executor is None:
+            self.build()
+        self._thread = threading.Thread(target=self.executor.spin, name="stack-executor",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def destroy(self) -> None:
+        """Executor down and joined before nodes are destroyed (else rclpy can abort)."""
+        if self.executor is not None:
+            self.executor.shutdown(timeout_sec=5.0)
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+        for node in self.nodes.values():
+            node.destroy_node()
+        self.nodes, self.executor, self._thread = {}, None, None
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.destroy()
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--config", required=True, help="profile YAML (config/vehicle.yaml, ...)")
+    parser.add_argument("--duration", type=float, default=None,
+                        help="stop after this many wall-clock seconds (default: until Ctrl-C)")
+
+
+def main(args) -> int:
+    ensure_local_dds()
+    rclpy.init()
+    try:
+        stack = Stack(args.config).build()
+    except ConfigError as exc:
+        log.error("%s", exc)
+        print(f"vla-driving run: {exc}")
+        rclpy.try_shutdown()
+        return 1
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    try:
+        while rclpy.ok() and (deadline is None or time.monotonic() < deadline):
+            stack.executor.spin_once(timeout_sec=0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.destroy()
+        rclpy.try_shutdown()
+    return 0

@@ -1,0 +1,113 @@
+"""`trajectory_controller`: tracks the planner's trajectory at a fixed rate, publishes the
+configured control message, and stops comfortably when the watchdog trips (see
+`vla_driving.control`). All logic is in `TrajectoryController`; this node only moves data."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from nav_msgs.msg import Odometry, Path
+from rclpy.node import Node
+from std_msgs.msg import Header, String
+
+from vla_driving.constants import NS_PER_S, TOPIC_DIAGNOSTICS
+from vla_driving.control.adapters import adapter_for
+from vla_driving.control.config import ControllerConfig
+from vla_driving.control.controller import MODE_TRACKING, ControlCommand, TrajectoryController
+from vla_driving.policy.planner_outputs import parse_status
+from vla_driving.sensors.odometry import OdometryError, ego_from_odometry
+
+from .conversions import ns_to_stamp, odometry_fields, stamp_to_ns
+from .messages import fill_message, import_message
+from .parameters import declare_config
+from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
+
+NODE_NAME = "trajectory_controller"
+DIAGNOSTICS_PERIOD_S = 1.0
+
+
+class ControllerNode(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self.cfg = declare_config(self, ControllerConfig)
+        self.core = TrajectoryController(self.cfg)
+        self.adapter = adapter_for(self.cfg.output)
+        self.msg_type = import_message(self.adapter.msg_type)
+        self.last_command: ControlCommand | None = None
+        self.rejected_plans = 0
+        self._last_diag_ns = 0
+        self._last_mode = ""
+        self.pub = self.create_publisher(self.msg_type, self.cfg.control_topic, COMMAND_QOS)
+        self.diag_pub = self.create_publisher(DiagnosticArray, TOPIC_DIAGNOSTICS, DIAGNOSTICS_QOS)
+        self.create_subscription(Path, self.cfg.trajectory_topic, self._on_path, COMMAND_QOS)
+        self.create_subscription(Odometry, self.cfg.odometry_topic, self._on_odom, SENSOR_QOS)
+        self.create_subscription(String, self.cfg.status_topic, self._on_status, COMMAND_QOS)
+        self.timer = self.create_timer(1.0 / self.cfg.rate_hz, self._tick)
+
+    def _now_ns(self) -> int:
+        return self.get_clock().now().nanoseconds
+
+    def _on_odom(self, msg: Odometry) -> None:
+        try:
+            self.core.on_odometry(ego_from_odometry(odometry_fields(msg), self.core.poses.latest))
+        except OdometryError as exc:
+            self.get_logger().warning(f"odometry refused: {exc}", throttle_duration_sec=1.0)
+
+    def _on_path(self, msg: Path) -> None:
+        wp = np.array([[p.pose.position.x, p.pose.position.y] for p in msg.poses], dtype=np.float64)
+        why = self.core.on_plan(wp.reshape(-1, 2), stamp_to_ns(msg.header.stamp), self._now_ns())
+        if why is not None:
+            self.rejected_plans += 1
+            self.get_logger().warning(f"plan rejected: {why}", throttle_duration_sec=1.0)
+
+    def _on_status(self, msg: String) -> None:
+        ok, error = parse_status(msg.data)
+        if not ok:
+            self.core.on_planner_error(error, self._now_ns())
+
+    def _tick(self) -> None:
+        now = self._now_ns()
+        if now == 0:
+            return  # use_sim_time and no /clock yet
+        cmd = self.core.step(now)
+        self.last_command = cmd
+        msg = fill_message(self.msg_type(), self.adapter.fields(cmd, self.cfg))
+        self.pub.publish(msg)
+        if cmd.mode != self._last_mode or now - self._last_diag_ns >= DIAGNOSTICS_PERIOD_S * NS_PER_S:
+            self._publish_diagnostics(cmd, now)
+
+    def _publish_diagnostics(self, cmd: ControlCommand, now: int) -> None:
+        self._last_diag_ns, self._last_mode = now, cmd.mode
+        state = self.core.last_state
+        status = DiagnosticStatus(
+            level=DiagnosticStatus.OK if cmd.mode == MODE_TRACKING else DiagnosticStatus.WARN,
+            name=f"{NODE_NAME}: watchdog", hardware_id=self.get_fully_qualified_name(),
+            message=f"{cmd.mode}: {cmd.reason}")
+        values = {"mode": cmd.mode, "reason": cmd.reason, "output": self.adapter.name,
+                  "speed_cmd": f"{cmd.speed:.3f}", "steering_cmd": f"{cmd.steering_angle:.4f}",
+                  "rejected_plans": str(self.rejected_plans),
+                  "plan_age_s": "" if state is None or state.plan_age_s is None else f"{state.plan_age_s:.3f}",
+                  "odom_age_s": "" if state is None or state.odom_age_s is None else f"{state.odom_age_s:.3f}"}
+        status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
+        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=ns_to_stamp(now)),
+                                              status=[status]))
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    node = ControllerNode()
+    try:
+        rclpy.spin(node)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

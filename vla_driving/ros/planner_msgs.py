@@ -1,0 +1,68 @@
+"""The planner's messages, built from `vla_driving.policy.planner_outputs` plain data."""
+
+from __future__ import annotations
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point, PoseStamped
+from nav_msgs.msg import Path
+from std_msgs.msg import ColorRGBA, Header
+from visualization_msgs.msg import Marker, MarkerArray
+
+from vla_driving.policy.planner import STATUS_DEGRADED, STATUS_ERROR, STATUS_OK, CycleResult
+from vla_driving.policy.planner_outputs import latency_values, path_poses
+from vla_driving.types import Plan
+
+from .conversions import ns_to_stamp
+
+MARKER_NS = "vla_plan"
+LINE_WIDTH_M = 0.3
+TEXT_HEIGHT_M = 1.0
+TEXT_OFFSET_Z_M = 2.0
+LEVELS = {STATUS_OK: DiagnosticStatus.OK, STATUS_DEGRADED: DiagnosticStatus.WARN,
+          STATUS_ERROR: DiagnosticStatus.ERROR}
+
+
+def path_msg(plan: Plan, frame_id: str) -> Path:
+    """Header stamped with the image time; pose i stamped +0.5 s x (i + 1)."""
+    msg = Path(header=Header(stamp=ns_to_stamp(plan.stamp_ns), frame_id=frame_id))
+    for p in path_poses(plan):
+        pose = PoseStamped(header=Header(stamp=ns_to_stamp(p.stamp_ns), frame_id=frame_id))
+        pose.pose.position.x, pose.pose.position.y = p.x, p.y
+        q = pose.pose.orientation
+        q.x, q.y, q.z, q.w = p.quaternion()
+        msg.poses.append(pose)
+    return msg
+
+
+def markers_msg(plan: Plan, frame_id: str) -> MarkerArray:
+    header = Header(stamp=ns_to_stamp(plan.stamp_ns), frame_id=frame_id)
+    line = Marker(header=header, ns=MARKER_NS, id=0, type=Marker.LINE_STRIP, action=Marker.ADD)
+    line.scale.x = LINE_WIDTH_M
+    line.color = ColorRGBA(r=0.1, g=0.9, b=0.2, a=1.0)
+    line.pose.orientation.w = 1.0
+    line.points = [Point(x=0.0, y=0.0, z=0.0)] + [Point(x=float(x), y=float(y), z=0.0)
+                                                 for x, y in plan.waypoints]
+    text = Marker(header=header, ns=MARKER_NS, id=1, type=Marker.TEXT_VIEW_FACING,
+                  action=Marker.ADD, text=plan.meta_action.text())
+    text.pose.position.z = TEXT_OFFSET_Z_M
+    text.pose.orientation.w = 1.0
+    text.scale.z = TEXT_HEIGHT_M
+    text.color = ColorRGBA(r=1.0, g=1.0, b=1.0, a=1.0)
+    return MarkerArray(markers=[line, text])
+
+
+def diagnostics_msg(node, result: CycleResult, now_ns: int) -> DiagnosticArray:
+    core = node.core
+    stats = core.ingest.stats()
+    level = LEVELS.get(result.status, DiagnosticStatus.WARN)
+    message = result.status + (f": {result.error or result.detail}" if (result.error or result.detail) else "")
+    values = {"status": result.status, "cycles": str(core.cycles), "errors": str(core.errors),
+              "sets": str(stats["sets"]), "degraded_sets": str(stats["degraded_sets"]),
+              "held_views": str(stats["held_views"]), "missing_views": str(stats["missing_views"]),
+              "bundle_id": core.policy.bundle_id, "last_error": result.error or ""}
+    ingest_latency = [ns / 1e9 for ns in stats["latency_ns"]]
+    values.update(latency_values({"ingest": ingest_latency, **core.latencies}))
+    status = DiagnosticStatus(level=level, name=f"{node.get_name()}: planner",
+                              hardware_id=node.get_fully_qualified_name(), message=message,
+                              values=[KeyValue(key=k, value=v) for k, v in values.items()])
+    return DiagnosticArray(header=Header(stamp=ns_to_stamp(now_ns)), status=[status])

@@ -1,0 +1,200 @@
+"""`vla_planner`: a lifecycle node that runs a `DrivingPolicy` on the latest synchronised camera
+set and publishes trajectory, decision, scene text, markers, status and diagnostics.
+
+configure: build the ingest core and load the policy (fails cleanly, with the reason, when the
+bundle is missing or invalid); activate: subscribe and start planning; deactivate: stop both.
+Planning runs in its own callback group at `rate_hz` (ROS clock), on the newest set only.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from nav_msgs.msg import Odometry, Path
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import String
+from visualization_msgs.msg import MarkerArray
+
+from vla_driving.configuration import ConfigError
+from vla_driving.constants import NS_PER_S, TOPIC_DIAGNOSTICS
+from vla_driving.policy.base import DrivingPolicy, PolicyUnavailableError
+from vla_driving.policy.factory import make_policy
+from vla_driving.policy.planner import STATUS_ERROR, STATUS_WAITING, CycleResult, PlannerCore
+from vla_driving.policy.planner_config import PlannerConfig
+from vla_driving.policy.planner_outputs import decision_json, description_json, status_json
+from vla_driving.sensors.ingest import Ingest
+
+from . import planner_msgs as pm
+from .conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
+from .parameters import declare_config, read_config
+from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
+
+NODE_NAME = "vla_planner"
+INGEST_POLL_HZ = 50.0
+
+PolicyFactory = Callable[[PlannerConfig], DrivingPolicy]
+
+
+class PlannerNode(LifecycleNode):
+    def __init__(self, policy_factory: PolicyFactory = make_policy, **kwargs) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self.policy_factory = policy_factory
+        self.cfg: PlannerConfig = declare_config(self, PlannerConfig)
+        self.configure_error: str | None = None
+        self.core: PlannerCore | None = None
+        self.last_result: CycleResult | None = None
+        self._pubs: dict = {}
+        self._subs: list = []
+        self._timers: list = []
+        self._plan_group = MutuallyExclusiveCallbackGroup()
+        self._input_group = MutuallyExclusiveCallbackGroup()
+        self._last_diag_ns = 0
+        self._last_status = ""
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            self.cfg = read_config(self, PlannerConfig)
+            policy = self.policy_factory(self.cfg)
+        except (ConfigError, PolicyUnavailableError) as exc:
+            self.configure_error = str(exc)
+            self.get_logger().error(f"configure failed: {exc}")
+            return TransitionCallbackReturn.FAILURE
+        self.configure_error = None
+        self.core = PlannerCore(self.cfg, policy, Ingest(self.cfg.ingest))
+        c = self.cfg
+        self._pubs = {
+            "path": self.create_publisher(Path, c.trajectory_topic, COMMAND_QOS),
+            "decision": self.create_publisher(String, c.decision_topic, COMMAND_QOS),
+            "description": self.create_publisher(String, c.description_topic, COMMAND_QOS),
+            "markers": self.create_publisher(MarkerArray, c.markers_topic, COMMAND_QOS),
+            "status": self.create_publisher(String, c.status_topic, COMMAND_QOS),
+            "diagnostics": self.create_publisher(DiagnosticArray, TOPIC_DIAGNOSTICS, DIAGNOSTICS_QOS),
+        }
+        self.get_logger().info(f"configured with policy {policy.bundle_id or c.policy}")
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        ingest, c = self.core.ingest, self.cfg.ingest
+        for camera in c.cameras:
+            msg_type = CompressedImage if c.transport == "compressed" else Image
+            self._subs.append(self.create_subscription(
+                msg_type, c.topic_for(camera), self._image_callback(camera), SENSOR_QOS,
+                callback_group=self._input_group))
+        self._subs.append(self.create_subscription(
+            Odometry, c.odometry_topic, lambda m: ingest.on_odometry(odometry_fields(m), self._now()),
+            SENSOR_QOS, callback_group=self._input_group))
+        self._subs.append(self.create_subscription(
+            String, c.instruction_topic, lambda m: ingest.on_instruction(m.data, self._now()),
+            COMMAND_QOS, callback_group=self._input_group))
+        self._timers = [
+            self.create_timer(1.0 / INGEST_POLL_HZ, lambda: ingest.poll(self._now()),
+                              callback_group=self._input_group),
+            self.create_timer(1.0 / self.cfg.rate_hz, self.plan_once, callback_group=self._plan_group),
+        ]
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        for sub in self._subs:
+            self.destroy_subscription(sub)
+        for timer in self._timers:
+            self.destroy_timer(timer)
+        self._subs, self._timers = [], []
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.on_deactivate(state)
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _release(self) -> None:
+        for pub in self._pubs.values():
+            self.destroy_publisher(pub)
+        self._pubs = {}
+        if self.core is not None:
+            self.core.policy.close()
+            self.core = None
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _now(self) -> int:
+        return self.get_clock().now().nanoseconds
+
+    def _image_callback(self, camera: str):
+        compressed = self.cfg.ingest.transport == "compressed"
+
+        def callback(msg) -> None:
+            fields = compressed_fields(msg) if compressed else image_fields(msg)
+            rejection = self.core.ingest.on_image(camera, fields, stamp_to_ns(msg.header.stamp),
+                                                  self._now())
+            if rejection is not None:
+                self.get_logger().warning(str(rejection), throttle_duration_sec=1.0)
+        return callback
+
+    # -- planning -----------------------------------------------------------------------------
+    def plan_once(self) -> CycleResult | None:
+        """One planning cycle on the newest set (the timer calls it; benchmarks may too)."""
+        now = self._now()
+        core = self.core
+        if now == 0 or core is None:
+            return None
+        result = core.cycle(now)
+        self.last_result = result
+        if result.plan is not None:
+            self._publish_plan(result, now)
+        elif result.status == STATUS_ERROR:
+            self._pubs["status"].publish(String(data=status_json(False, result.stamp_ns,
+                                                                 result.error, now)))
+            self.get_logger().error(f"planning failed: {result.error}", throttle_duration_sec=1.0)
+        for text in core.take_text():
+            self._pubs["description"].publish(String(data=description_json(text, core.policy.bundle_id)))
+        self._maybe_diagnostics(result, now)
+        return result
+
+    def _publish_plan(self, result: CycleResult, now: int) -> None:
+        plan = result.plan
+        self._pubs["path"].publish(pm.path_msg(plan, self.cfg.frame_id))
+        degraded = result.status != "ok"
+        self._pubs["decision"].publish(String(data=decision_json(plan, degraded)))
+        self._pubs["markers"].publish(pm.markers_msg(plan, self.cfg.frame_id))
+        self._pubs["status"].publish(String(data=status_json(True, plan.stamp_ns, None, now)))
+        result.latency_s["total_from_image"] = (self._now() - plan.stamp_ns) / NS_PER_S
+        self.core.record({"total_from_image": result.latency_s["total_from_image"]})
+
+    def _maybe_diagnostics(self, result: CycleResult, now: int) -> None:
+        changed = result.status != self._last_status
+        due = now - self._last_diag_ns >= self.cfg.diagnostics_period_s * NS_PER_S
+        if not (changed or due) or (result.status == STATUS_WAITING and not due):
+            return
+        self._last_diag_ns, self._last_status = now, result.status
+        self._pubs["diagnostics"].publish(pm.diagnostics_msg(self, result, now))
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    node = PlannerNode()
+    executor = rclpy.executors.MultiThreadedExecutor()
+    executor.add_node(node)
+    try:
+        if node.cfg.autostart and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            node.trigger_activate()
+        executor.spin()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0 if node.configure_error is None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""`sim_bridge`: runs the highway-env simulator (`vla_driving.sim`) behind the carla-ros-bridge
+topic layout: publishes /clock, odometry and camera images, consumes the controller's
+geometry_msgs/TwistStamped, and steps in lockstep with it (see `LockstepBridge`).
+
+The bridge is the clock source, so it runs on wall time itself (use_sim_time must stay false).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import TwistStamped
+from nav_msgs.msg import Odometry
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header, String
+
+from vla_driving.constants import NS_PER_S, TOPIC_CLOCK, TOPIC_DIAGNOSTICS
+from vla_driving.control.sim_bridge import LockstepBridge, SimBridgeConfig
+
+from .conversions import image_msg, ns_to_stamp, odometry_msg, stamp_to_ns
+from .parameters import declare_config
+from .qos import COMMAND_QOS, DIAGNOSTICS_QOS
+
+NODE_NAME = "sim_bridge"
+POLL_PERIOD_S = 0.002      # wall period of the lockstep check
+INSTRUCTION_PERIOD_S = 1.0
+CLOCK_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.VOLATILE)
+# Images: reliable so that lockstep runs see every frame (a best-effort reader still matches).
+IMAGE_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.VOLATILE)
+
+
+class SimBridgeNode(Node):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(NODE_NAME, **kwargs)
+        self.cfg = declare_config(self, SimBridgeConfig)
+        self.bridge = LockstepBridge(self.cfg)
+        c = self.cfg
+        self.clock_pub = self.create_publisher(Clock, TOPIC_CLOCK, CLOCK_QOS)
+        self.odom_pub = self.create_publisher(Odometry, c.odometry_topic, IMAGE_QOS)
+        self.image_pubs = {cam: self.create_publisher(Image, c.camera_topic.replace("{camera}", cam),
+                                                      IMAGE_QOS) for cam in c.sim.cameras}
+        self.instruction_pub = self.create_publisher(String, c.instruction_topic, COMMAND_QOS)
+        self.diag_pub = self.create_publisher(DiagnosticArray, TOPIC_DIAGNOSTICS, DIAGNOSTICS_QOS)
+        self.create_subscription(TwistStamped, c.control_topic, self._on_control, COMMAND_QOS)
+        period = POLL_PERIOD_S if c.synchronous else 1.0 / c.sim.step_hz
+        self.timer = self.create_timer(period, self._poll)
+        self._last_sent_ns = -1
+        self._last_resend_wall = 0.0
+        self._last_instruction_ns = -INSTRUCTION_PERIOD_S * NS_PER_S
+        self.steps = 0
+        self._publish_state()
+
+    def _on_control(self, msg: TwistStamped) -> None:
+        self.bridge.on_twist(stamp_to_ns(msg.header.stamp), msg.twist.linear.x, msg.twist.angular.z)
+
+    def _poll(self) -> None:
+        wall = time.monotonic()
+        step, timed_out = self.bridge.due(wall)
+        if step:
+            status = self.bridge.step(timed_out)
+            self.steps += 1
+            if timed_out:
+                self.get_logger().warning("no control command in time: stepped with the brake",
+                                          throttle_duration_sec=1.0)
+            if status.done:
+                self._publish_diagnostics(status)
+            self._publish_state()
+        elif wall - self._last_resend_wall > self.cfg.control_timeout_s:
+            self._publish_state(resend=True)  # late joiners (before the first command)
+
+    def _publish_state(self, resend: bool = False) -> None:
+        """Sensors first, then /clock, so a tick at time t finds the data of time t."""
+        self._last_resend_wall = time.monotonic()
+        b, now = self.bridge, self.bridge.now_ns
+        ego = dataclasses.replace(b.sim.ego_state(), stamp_ns=now)
+        if now != self._last_sent_ns or resend:
+            if now != self._last_sent_ns:
+                self.odom_pub.publish(odometry_msg(ego, self.cfg.map_frame, self.cfg.ego_frame))
+                if b.camera_due():
+                    for cam, image in b.sim.render_cameras().items():
+                        self.image_pubs[cam].publish(image_msg(image, now, f"{self.cfg.ego_frame}/{cam}"))
+            if now - self._last_instruction_ns >= INSTRUCTION_PERIOD_S * NS_PER_S or resend:
+                self._last_instruction_ns = now
+                self.instruction_pub.publish(String(data=self.cfg.instruction))
+        self._last_sent_ns = now
+        self.clock_pub.publish(Clock(clock=ns_to_stamp(now)))
+
+    def _publish_diagnostics(self, status) -> None:
+        b = self.bridge
+        values = {"episodes": b.episodes, "seed": b.episode_seed, "collision": status.collision,
+                  "off_road": status.off_road, "control_timeouts": b.control_timeouts}
+        diag = DiagnosticStatus(level=DiagnosticStatus.WARN if status.collision else DiagnosticStatus.OK,
+                                name=f"{NODE_NAME}: episode", message="episode ended",
+                                hardware_id=self.get_fully_qualified_name(),
+                                values=[KeyValue(key=k, value=str(v)) for k, v in values.items()])
+        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=ns_to_stamp(b.now_ns)),
+                                              status=[diag]))
+
+    def destroy_node(self) -> None:
+        self.bridge.close()
+        super().destroy_node()
+
+
+def main(args=None) -> int:
+    rclpy.init(args=args)
+    node = SimBridgeNode()
+    try:
+        rclpy.spin(node)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
