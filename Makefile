@@ -18,7 +18,7 @@ $(STAMP):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -c requirements-pins.txt -e ".[torch,ros,sim,train,eval,dev]"
+	$(PY) -m pip install -q -c requirements-pins.txt -e ".[torch,ros,sim,train,eval,dev,gptq]"
 	touch $@
 
 test: $(STAMP)

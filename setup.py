@@ -53,8 +53,10 @@ setup(
         "torch": [TORCH],
         "ros": ROS,
         "sim": SIM,
-        "gptq": ["gptqmodel"],
-        "train": [TORCH, "accelerate>=0.30", "onnx>=1.15", "matplotlib>=3.7"] + SIM,
+        # 7.6.0: the newest GPTQModel whose requirements accept torch 2.13 (7.7 needs >= 2.14.1).
+        "gptq": ["gptqmodel==7.6.0"],
+        "tensorrt": ["tensorrt>=10,<11"],
+        "train": [TORCH, "accelerate>=0.30", "onnx>=1.15", "onnxscript>=0.5", "matplotlib>=3.7"] + SIM,
         "eval": ["matplotlib>=3.7", "mcap>=1.1", "pycocoevalcap>=1.2", "av>=12"],
         "dev": ["pytest>=7", "pytest-timeout"],
     },
