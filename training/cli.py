@@ -1,0 +1,26 @@
+"""`vla-train`: the training subpackage's one command line (same registry pattern as vla-driving)."""
+
+from __future__ import annotations
+
+import sys
+
+from vla_driving.cli import dispatch
+
+# (command words, module, one-line help)
+COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
+    (("data", "generate"), "vla_driving_training.data.generate_cli",
+     "simulator episodes -> rosbag2 files"),
+    (("data", "inspect"), "vla_driving_training.data.inspect_cli",
+     "counts, meta-action histogram and a contact sheet of bags"),
+    (("data", "build-index"), "vla_driving_training.data.index_cli",
+     "dataset index with episode splits, difficulty and class weights"),
+    (("train",), "vla_driving_training.train_cli", "train a model"),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch(argv, COMMANDS, prog="vla-train")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Training data: simulator episodes to rosbags, labelled samples, the dataset index and Dataset."""

@@ -1,0 +1,138 @@
+"""PyTorch Dataset over rosbags (simulator or car): one dict per frame, as docs/contracts.md says.
+
+Bags are read once at construction (labels, ground truth and the still-compressed images stay in
+memory); images are decoded per item. A bag without cameras yields samples with an empty image
+tensor (T x 0 x 3 x H x W): trajectories and controls only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from vla_driving.configuration import Config, param
+from vla_driving.constants import NS_PER_S
+from vla_driving.data import BagTopics, LabelConfig, build_samples, read_bag
+from vla_driving.data.images import decode_image
+
+from .difficulty import difficulty
+from .text import annotate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DatasetConfig(Config):
+    cameras: list[str] = param(["bev_near", "bev_far"], "cameras per sample, in model order",
+                               min_len=1)
+    history: int = param(2, "frames per camera (T), oldest first", low=1, high=16)
+    history_dt_s: float = param(0.5, "time between history frames", low=0.05, high=5.0)
+    image_size: int = param(128, "images are resized to this square side", low=8, high=1024)
+    qa_seed: int = param(0, "seed of the QA/justification phrasing choice", low=0)
+    topics: BagTopics = param(BagTopics(), "topic names of the bags")
+    labels: LabelConfig = param(LabelConfig(), "label derivation thresholds")
+
+
+@dataclass
+class _Episode:
+    name: str
+    samples: list
+    frames: dict          # camera -> (stamps np.int64, [(format, bytes)])
+    lanes: list | None
+
+
+def load_episode(path: str | Path, cfg: DatasetConfig) -> tuple[_Episode, list[str]]:
+    """Read and label one bag; returns the episode and the report lines."""
+    topics = cfg.topics if cfg.topics.cameras == cfg.cameras else cfg.topics.for_cameras(cfg.cameras)
+    bag = read_bag(path, topics)
+    name = Path(path).name
+    samples, report = build_samples(bag, cfg.cameras, cfg.labels, episode=name)
+    frames = {c: (np.array([f[0] for f in fs], dtype=np.int64), [(f[1], f[2]) for f in fs])
+              for c, fs in bag.images.items()}
+    return _Episode(name, samples, frames, bag.lanes), bag.report.lines() + report.lines()
+
+
+class DrivingDataset(Dataset):
+    """Frames of one or many bags; `keep` optionally selects (episode, stamp_ns) pairs."""
+
+    def __init__(self, bags: list[str | Path], cfg: DatasetConfig | None = None,
+                 keep: set | None = None):
+        self.cfg = cfg or DatasetConfig()
+        self.episodes, self.report = [], []
+        for path in bags:
+            episode, lines = load_episode(path, self.cfg)
+            self.episodes.append(episode)
+            self.report += lines
+        self.items = [(e, i) for e, ep in enumerate(self.episodes)
+                      for i, s in enumerate(ep.samples)
+                      if keep is None or (ep.name, s.stamp_ns) in keep]
+        self.has_frames = any(ep.frames for ep in self.episodes)
+        if not self.has_frames:
+            log.warning("no camera frames in %d bag(s): samples carry trajectories and "
+                        "controls only", len(bags))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def sample(self, index: int):
+        e, i = self.items[index]
+        return self.episodes[e], self.episodes[e].samples[i]
+
+    def _images(self, episode: _Episode, stamp: int) -> torch.Tensor:
+        cfg = self.cfg
+        size = cfg.image_size
+        if not episode.frames:
+            return torch.zeros((cfg.history, 0, 3, size, size), dtype=torch.uint8)
+        out = np.zeros((cfg.history, len(cfg.cameras), 3, size, size), dtype=np.uint8)
+        for k in range(cfg.history):
+            t = stamp - int(round((cfg.history - 1 - k) * cfg.history_dt_s * NS_PER_S))
+            for n, cam in enumerate(cfg.cameras):
+                stamps, data = episode.frames[cam]
+                j = int(np.clip(np.searchsorted(stamps, t, side="right") - 1, 0, len(stamps) - 1))
+                img = decode_image(*data[j])
+                if img.shape[0] != size or img.shape[1] != size:
+                    img = _resize(img, size)
+                out[k, n] = img.transpose(2, 0, 1)
+        return torch.from_numpy(out)
+
+    def __getitem__(self, index: int) -> dict:
+        episode, s = self.sample(index)
+        lab = s.labels
+        text = annotate(s, episode.lanes, seed=self.cfg.qa_seed)
+        return {
+            "images": self._images(episode, s.stamp_ns),
+            "ego": torch.from_numpy(lab.ego.astype(np.float32)),
+            "past": torch.from_numpy(lab.past),
+            "waypoints": torch.from_numpy(lab.waypoints),
+            "controls": torch.from_numpy(lab.controls),
+            "speed_level": torch.tensor(lab.meta.speed_index, dtype=torch.int64),
+            "steering_level": torch.tensor(lab.meta.steering_index, dtype=torch.int64),
+            "instruction_completed": torch.tensor(float(s.instruction_completed)),
+            "instruction": s.instruction,
+            "description": text.description,
+            "justification": text.justification,
+            "qa": text.qa,
+            "difficulty": float(difficulty(s)),
+            "episode": s.episode,
+            "stamp_ns": int(s.stamp_ns),
+        }
+
+
+def _resize(img: np.ndarray, size: int) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
+
+
+def collate(batch: list[dict]) -> dict:
+    """Stack tensors, keep strings / QA lists / provenance as lists."""
+    out = {}
+    for key in batch[0]:
+        values = [b[key] for b in batch]
+        out[key] = torch.stack(values) if isinstance(values[0], torch.Tensor) else values
+    return out

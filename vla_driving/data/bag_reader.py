@@ -1,0 +1,225 @@
+"""Read a rosbag2 (sqlite3 or MCAP, a bag folder or a bare .db3/.mcap file) with `rosbags`.
+
+Nothing is dropped silently: every message not kept is counted in the report with its reason
+(truncated file, undecodable message, out-of-order or duplicate stamp), configured topics that
+are absent are named, and what was read is compared with what the bag's metadata announces.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..constants import NS_PER_S
+from .labels import OdomTrack
+from .topics import BagTopics
+
+log = logging.getLogger(__name__)
+CAMERA_STOP_TOLERANCE_S = 1.0
+
+
+class BagError(RuntimeError):
+    """The bag cannot be opened at all (missing, not a rosbag2, unknown storage)."""
+
+
+@dataclass
+class ReadReport:
+    path: str
+    storage: str = ""
+    counts: dict = field(default_factory=dict)          # topic -> messages kept
+    expected: dict = field(default_factory=dict)        # topic -> count in the bag's metadata
+    skipped: Counter = field(default_factory=Counter)   # (topic, reason) -> messages
+    missing_topics: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    span_s: float = 0.0
+    metadata_span_s: float = 0.0
+    truncated: bool = False
+
+    def mismatches(self) -> list[str]:
+        out = []
+        for topic, n in sorted(self.expected.items()):
+            got = self.counts.get(topic, 0)
+            if got != n:
+                out.append(f"{topic}: metadata says {n} messages, kept {got}")
+        if self.metadata_span_s and abs(self.metadata_span_s - self.span_s) > 1.0:
+            out.append(f"time span: metadata says {self.metadata_span_s:.2f} s, "
+                       f"read {self.span_s:.2f} s")
+        return out
+
+    def lines(self) -> list[str]:
+        out = [f"{self.path} ({self.storage}): " + ", ".join(
+            f"{t}={n}" for t, n in sorted(self.counts.items()))]
+        out += [f"missing topic {t}" for t in self.missing_topics]
+        out += [f"skipped {n} on {t}: {r}" for (t, r), n in sorted(self.skipped.items())]
+        return out + self.mismatches() + self.notes
+
+
+@dataclass
+class BagData:
+    """What a bag holds, per kind, with stamps in ns (message header time when set)."""
+
+    path: str
+    odometry: OdomTrack | None = None
+    yaw_rate: np.ndarray | None = None
+    images: dict = field(default_factory=dict)        # camera -> [(stamp, format, bytes)]
+    instructions: list = field(default_factory=list)  # [(stamp, text)]
+    completed: list = field(default_factory=list)     # [(stamp, bool)]
+    collision: list = field(default_factory=list)     # [(stamp, bool)]
+    agents: list = field(default_factory=list)        # [(stamp, dict)]
+    lanes: list | None = None
+    episode: dict | None = None
+    report: ReadReport | None = None
+
+
+def _stamp(msg, fallback: int) -> int:
+    header = getattr(msg, "header", None)
+    if header is None:
+        return fallback
+    ns = int(header.stamp.sec) * NS_PER_S + int(header.stamp.nanosec)
+    return ns or fallback
+
+
+def _image(msg) -> tuple[str, bytes]:
+    if hasattr(msg, "format"):
+        return str(msg.format), bytes(msg.data)
+    return f"raw:{msg.encoding}:{msg.height}:{msg.width}:{msg.step}", bytes(msg.data)
+
+
+def _open(path: Path):
+    from rosbags.rosbag2 import Reader
+
+    if not path.exists():
+        raise BagError(f"bag not found: {path}")
+    try:
+        reader = Reader(path)
+        reader.open()
+    except Exception as exc:  # rosbags raises several types for a bad bag
+        raise BagError(f"cannot open {path} as a rosbag2: {exc}") from exc
+    return reader
+
+
+def _storage(path: Path) -> str:
+    files = [path] if path.is_file() else list(path.iterdir())
+    return "mcap" if any(f.suffix == ".mcap" for f in files) else "sqlite3"
+
+
+def _typestore():
+    from rosbags.typesys import Stores, get_typestore
+
+    return get_typestore(Stores.ROS2_HUMBLE)
+
+
+def _iter_messages(reader, conns, report: ReadReport):
+    """Yield (conn, bag_time, raw); a truncated or corrupt file ends the stream with a note."""
+    read = 0
+    try:
+        for conn, t, raw in reader.messages(connections=conns):
+            read += 1
+            yield conn, t, raw
+    except Exception as exc:  # corrupt chunk, truncated file, malformed database
+        report.truncated = True
+        report.notes.append(f"bag unreadable after {read} messages ({type(exc).__name__}: "
+                            f"{exc}); kept what was read")
+
+
+def read_bag(path: str | Path, topics: BagTopics | None = None) -> BagData:
+    """Read the configured topics of one bag; see `BagData.report` for what was skipped."""
+    topics, path = topics or BagTopics(), Path(path)
+    reader = _open(path)
+    report = ReadReport(str(path))
+    data = BagData(str(path), report=report)
+    try:
+        report.storage = _storage(path)
+        _read_into(reader, topics, data, report)
+    finally:
+        reader.close()
+    _check_cameras(data, report)
+    return data
+
+
+def _wanted(topics: BagTopics) -> dict[str, tuple[str, str]]:
+    want = {topics.odometry: ("odometry", "")}
+    want.update({t: ("image", c) for c, t in zip(topics.cameras, topics.camera_topics)})
+    for kind in ("instruction", "agents", "lanes", "collision", "completed", "episode"):
+        name = getattr(topics, kind)
+        if name:
+            want[name] = (kind, "")
+    return want
+
+
+def _read_into(reader, topics: BagTopics, data: BagData, report: ReadReport) -> None:
+    want = _wanted(topics)
+    present = {c.topic for c in reader.connections}
+    report.missing_topics = [t for t in want if t not in present]
+    conns = [c for c in reader.connections if c.topic in want]
+    report.expected = {t: info.msgcount for t, info in reader.topics.items() if t in want}
+    report.metadata_span_s = reader.duration / NS_PER_S if reader.message_count else 0.0
+    store, last, odom, bag_times = _typestore(), {}, [], []
+    for conn, t, raw in _iter_messages(reader, conns, report):
+        try:
+            msg = store.deserialize_cdr(raw, conn.msgtype)
+        except Exception as exc:
+            report.skipped[(conn.topic, f"undecodable {conn.msgtype}: {type(exc).__name__}")] += 1
+            continue
+        stamp = _stamp(msg, t)
+        if stamp <= last.get(conn.topic, -1):
+            reason = "duplicate stamp" if stamp == last[conn.topic] else "out-of-order stamp"
+            report.skipped[(conn.topic, reason)] += 1
+            continue
+        last[conn.topic] = stamp
+        bag_times.append(t)
+        report.counts[conn.topic] = report.counts.get(conn.topic, 0) + 1
+        _store(want[conn.topic], stamp, msg, data, odom)
+    if bag_times:
+        report.span_s = (max(bag_times) - min(bag_times)) / NS_PER_S
+    _finish_odometry(odom, data, report)
+
+
+def _store(kind_cam, stamp: int, msg, data: BagData, odom: list) -> None:
+    kind, camera = kind_cam
+    if kind == "odometry":
+        p, q, tw = msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist
+        yaw = np.arctan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
+        odom.append((stamp, p.x, p.y, yaw, np.hypot(tw.linear.x, tw.linear.y), tw.angular.z))
+    elif kind == "image":
+        data.images.setdefault(camera, []).append((stamp, *_image(msg)))
+    elif kind == "instruction":
+        data.instructions.append((stamp, str(msg.data)))
+    elif kind in ("completed", "collision"):
+        getattr(data, kind).append((stamp, bool(msg.data)))
+    elif kind == "agents":
+        data.agents.append((stamp, json.loads(msg.data)))
+    elif kind == "lanes":
+        data.lanes = json.loads(msg.data)
+    elif kind == "episode":
+        data.episode = json.loads(msg.data)
+
+
+def _finish_odometry(odom: list, data: BagData, report: ReadReport) -> None:
+    if len(odom) < 2:
+        report.notes.append(f"only {len(odom)} odometry message(s): no labels can be derived")
+        return
+    a = np.array(odom, dtype=np.float64)
+    t_ns = np.array([o[0] for o in odom], dtype=np.int64)
+    speed = a[:, 4] if np.any(a[:, 4] > 0) else None     # twist absent -> from positions
+    data.odometry = OdomTrack.from_arrays(t_ns, a[:, 1], a[:, 2], a[:, 3], speed)
+    data.yaw_rate = a[:, 5]
+
+
+def _check_cameras(data: BagData, report: ReadReport) -> None:
+    if not data.images:
+        report.notes.append("no camera frames: samples carry trajectories and controls only")
+        return
+    if data.odometry is None:
+        return
+    end = data.odometry.t_ns[-1]
+    for camera, frames in data.images.items():
+        gap = (end - frames[-1][0]) / NS_PER_S
+        if gap > CAMERA_STOP_TOLERANCE_S:
+            report.notes.append(f"camera {camera} stops {gap:.2f} s before the odometry ends; "
+                                f"later frames have no {camera} image")

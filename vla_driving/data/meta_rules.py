@@ -1,0 +1,60 @@
+"""Rule-based meta-actions (Sce2DriveX style), judged on the future horizon of one frame.
+
+Speed level: mean longitudinal acceleration over `speed_horizon_s` against thresholds.
+Steering level, in layers: idle (nearly still) > turn (heading change) > shift (lateral offset
+the heading change does not explain, e.g. a lane change) > straight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..meta_action import MetaAction
+from .label_config import LabelConfig
+
+
+def speed_level(mean_accel: float, cfg: LabelConfig) -> str:
+    if mean_accel >= cfg.quick_accel_threshold:
+        return "quick_accelerate"
+    if mean_accel >= cfg.accel_threshold:
+        return "accelerate"
+    if mean_accel <= -cfg.quick_decel_threshold:
+        return "quick_decelerate"
+    if mean_accel <= -cfg.decel_threshold:
+        return "decelerate"
+    return "constant_speed"
+
+
+def arc_residual(end_xy, heading_change: float) -> float:
+    """Lateral offset of the horizon's end point beyond the constant-curvature arc.
+
+    An arc that turns by `heading_change` has its chord at half that angle; what is left over is a
+    sideways shift (positive left).
+    """
+    x, y = float(end_xy[0]), float(end_xy[1])
+    return y - x * np.tan(heading_change / 2.0)
+
+
+def steering_level(speed: float, path_length: float, heading_change: float, end_xy,
+                   cfg: LabelConfig) -> str:
+    if speed < cfg.idle_speed and path_length < cfg.idle_distance_m:
+        return "idle"
+    if heading_change > cfg.turn_heading_rad:
+        return "turn_left"
+    if heading_change < -cfg.turn_heading_rad:
+        return "turn_right"
+    residual = arc_residual(end_xy, heading_change)
+    if residual > cfg.shift_offset_m:
+        return "shift_left"
+    if residual < -cfg.shift_offset_m:
+        return "shift_right"
+    return "straight"
+
+
+def meta_action(speed: float, mean_accel: float, waypoints: np.ndarray, heading_change: float,
+                cfg: LabelConfig) -> MetaAction:
+    """Meta-action from the current speed and the future waypoints (ego frame, N x 2)."""
+    wp = np.vstack([[0.0, 0.0], np.asarray(waypoints, dtype=np.float64)])
+    path_length = float(np.sum(np.hypot(*np.diff(wp, axis=0).T)))
+    return MetaAction(speed_level(mean_accel, cfg),
+                      steering_level(speed, path_length, heading_change, wp[-1], cfg))

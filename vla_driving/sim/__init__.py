@@ -1,0 +1,9 @@
+"""highway-env simulator behind one ROS-free API (data generation and the bridge node share it)."""
+
+from .commands import COMMANDS, command_from_text, command_text
+from .config import SimConfig
+from .scenarios import SCENARIOS, get_scenario
+from .sim import Control, Sim, StepStatus, make_sim
+
+__all__ = ["COMMANDS", "SCENARIOS", "Control", "Sim", "SimConfig", "StepStatus", "command_from_text",
+           "command_text", "get_scenario", "make_sim"]

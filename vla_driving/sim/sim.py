@@ -1,0 +1,202 @@
+"""`make_sim(scenario, seed, cfg)`: one highway-env episode behind a small, ROS-free API.
+
+Used by the data generator (training) and by the simulator bridge node (runtime). Everything it
+returns is in the ROS frame (x forward / y left, yaw counter-clockwise, steering positive left).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..constants import NS_PER_S
+from ..types import EgoState
+from .config import SimConfig
+from .ego import BoundedEgo, install_ego
+from .expert import ShadowExpert
+from .frames import steering_to_hw, steering_to_ros, xy_to_ros, yaw_to_ros
+from .ground_truth import GroundTruth, agent_of, lane_geometry, road_context
+from .render import CRASHED, EGO, OBSTACLE, OTHER, TRUCK, BevRenderer
+from .scenarios import Scenario, get_scenario
+
+log = logging.getLogger(__name__)
+TRUCK_LENGTH = (9.0, 12.0)
+TRUCK_WIDTH = 2.5
+SEED_MODULUS = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Control:
+    """What the ego executes: longitudinal acceleration (m/s^2), front-wheel angle (rad, +left)."""
+
+    acceleration: float
+    steering_angle: float
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    time_s: float
+    done: bool
+    collision: bool
+    off_road: bool
+    timeout: bool
+
+
+class Sim:
+    """One episode of a scenario; call `reset()` before the first `step()`."""
+
+    def __init__(self, scenario: Scenario, seed: int, cfg: SimConfig):
+        os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+        self.scenario, self.seed, self.cfg = scenario, int(seed), cfg
+        self.env = None
+        self.ego: BoundedEgo | None = None
+        self.expert: ShadowExpert | None = None
+        self.renderers = {name: BevRenderer(cfg.image_size, span, cfg.ego_row_fraction)
+                          for name, span in zip(cfg.cameras, cfg.camera_spans_m)}
+        self._ids: dict[int, int] = {}
+        self.steps = 0
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def reset(self) -> None:
+        import gymnasium as gym
+        import highway_env  # noqa: F401  (registers the envs)
+
+        rng = np.random.default_rng(self.seed)
+        env_cfg = self.scenario.randomise(rng, self.cfg.density_scale)
+        env_cfg.update({"simulation_frequency": int(round(self.cfg.step_hz * self.cfg.substeps)),
+                        "policy_frequency": int(round(self.cfg.step_hz)),
+                        "duration": self.cfg.max_duration_s, "offscreen_rendering": True})
+        if self.env is not None:
+            self.env.close()
+        self.env = gym.make(self.scenario.env_id, config=env_cfg).unwrapped
+        self.env.reset(seed=self.seed % SEED_MODULUS)
+        self.ego = install_ego(self.env, self.cfg)
+        self._make_trucks(rng)
+        cruise = float(rng.uniform(*self.scenario.cruise_speed))
+        self.expert = ShadowExpert(self.ego, cruise, self.cfg.wheelbase_m)
+        self.lanes = lane_geometry(self.env.road, self.ego.position)
+        self._render_lanes = [SimpleNamespace(
+            center_np=np.array(g.centerline), bounds_np=[np.array(b) for b in g.boundaries],
+            line_types=g.line_types, width=g.width) for g in self.lanes]
+        self._ids.clear()
+        self.steps = 0
+
+    def close(self) -> None:
+        if self.env is not None:
+            self.env.close()
+            self.env = None
+
+    def _make_trucks(self, rng: np.random.Generator) -> None:
+        for v in self.env.road.vehicles:
+            if v is not self.ego and rng.random() < self.cfg.truck_fraction:
+                v.LENGTH = float(rng.uniform(*TRUCK_LENGTH))
+                v.WIDTH = TRUCK_WIDTH
+                v.diagonal = float(np.hypot(v.LENGTH, v.WIDTH))
+
+    # ---- stepping ------------------------------------------------------------------------
+    @property
+    def time_s(self) -> float:
+        return self.steps / self.cfg.step_hz
+
+    @property
+    def stamp_ns(self) -> int:
+        return int(round(self.steps * NS_PER_S / self.cfg.step_hz))
+
+    def step(self, control: Control | tuple[float, float]) -> StepStatus:
+        """Hold `control` for 1/step_hz seconds of simulation."""
+        self._require_reset()
+        accel, steer = (control.acceleration, control.steering_angle) \
+            if isinstance(control, Control) else (float(control[0]), float(control[1]))
+        self.ego.command(accel, steering_to_hw(steer))
+        dt = 1.0 / (self.cfg.step_hz * self.cfg.substeps)
+        for _ in range(self.cfg.substeps):
+            self.env.road.act()
+            self.env.road.step(dt)
+        if hasattr(self.env, "_clear_vehicles"):          # intersection: traffic keeps coming
+            self.env._clear_vehicles()
+            self.env._spawn_vehicle(spawn_probability=self.env.config["spawn_probability"])
+        self.steps += 1
+        return self.status()
+
+    def status(self) -> StepStatus:
+        crashed, off_road = bool(self.ego.crashed), not bool(self.ego.on_road)
+        timeout = self.time_s >= self.cfg.max_duration_s
+        end = self._route_ended()
+        return StepStatus(self.time_s, crashed or off_road or timeout or end, crashed, off_road,
+                          timeout)
+
+    def _route_ended(self) -> bool:
+        """The ego ran past the last lane of the map (merge and intersection exits end)."""
+        net = self.env.road.network
+        lane = net.get_lane(self.ego.lane_index)
+        s = lane.local_coordinates(self.ego.position)[0]
+        return s > lane.length and not net.graph.get(self.ego.lane_index[1])
+
+    # ---- observations --------------------------------------------------------------------
+    def ego_state(self) -> EgoState:
+        self._require_reset()
+        x, y = xy_to_ros(self.ego.position)
+        return EgoState(self.stamp_ns, float(x), float(y), yaw_to_ros(self.ego.heading),
+                        float(self.ego.speed), -float(self.ego.yaw_rate), float(self.ego.accel))
+
+    @property
+    def steering_angle(self) -> float:
+        return steering_to_ros(self.ego.steering)
+
+    def render_cameras(self) -> dict[str, np.ndarray]:
+        self._require_reset()
+        s = self.ego_state()
+        boxes = [self._box(o) for o in self._objects() if o is not self.ego]
+        boxes.append(self._box(self.ego))
+        return {name: r.render((s.x, s.y, s.yaw), self._render_lanes, boxes)
+                for name, r in self.renderers.items()}
+
+    def ground_truth(self) -> GroundTruth:
+        self._require_reset()
+        agents = [agent_of(o, self._agent_id(o)) for o in self._objects() if o is not self.ego]
+        return GroundTruth(self.stamp_ns, road_context(self.scenario, self.ego), agents,
+                           collision=bool(self.ego.crashed), off_road=not bool(self.ego.on_road))
+
+    # ---- expert --------------------------------------------------------------------------
+    def feasible(self, command: str) -> bool:
+        self._require_reset()
+        return self.expert.feasible(command)
+
+    def expert_action(self, command: str) -> Control:
+        self._require_reset()
+        return Control(*self.expert.action(command, self.time_s))
+
+    def instruction_completed(self, command: str) -> bool:
+        self._require_reset()
+        return self.expert.completed(command, self.time_s)
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _require_reset(self) -> None:
+        if self.env is None or self.ego is None:
+            raise RuntimeError("call Sim.reset() first")
+
+    def _objects(self):
+        return list(self.env.road.vehicles) + list(self.env.road.objects)
+
+    def _agent_id(self, obj) -> int:
+        return self._ids.setdefault(id(obj), len(self._ids) + 1)
+
+    def _box(self, obj):
+        x, y = xy_to_ros(obj.position)
+        colour = EGO if obj is self.ego else OBSTACLE if not hasattr(obj, "target_speed") \
+            else TRUCK if obj.LENGTH > TRUCK_LENGTH[0] - 1 else OTHER
+        if getattr(obj, "crashed", False):
+            colour = CRASHED
+        return float(x), float(y), yaw_to_ros(obj.heading), float(obj.LENGTH), float(obj.WIDTH), \
+            colour
+
+
+def make_sim(scenario: str, seed: int, cfg: SimConfig | None = None) -> Sim:
+    """A simulator for `scenario` (see `SCENARIOS`), reset and ready to step."""
+    sim = Sim(get_scenario(scenario), seed, cfg or SimConfig())
+    sim.reset()
+    return sim
