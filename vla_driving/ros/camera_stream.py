@@ -35,6 +35,7 @@ from .qos import COMMAND_QOS, SENSOR_QOS
 
 NODE_NAME = "camera_stream"
 DISTINCT_FRAMES = 8
+SUMMARY_STAMPS = 1000         # the summary lists at most this many (the last) tick stamps
 BAR_WIDTH_FRACTION = 8
 COMPRESSED_FORMATS = ("jpeg", "png")
 
@@ -151,7 +152,8 @@ class CameraStream(Node):
     def summary(self) -> dict:
         return {"published": dict(self.published), "ticks": len(self.stamps),
                 "first_stamp_ns": self.stamps[0] if self.stamps else None,
-                "last_stamp_ns": self.stamps[-1] if self.stamps else None}
+                "last_stamp_ns": self.stamps[-1] if self.stamps else None,
+                "stamps_ns": self.stamps[-SUMMARY_STAMPS:]}
 
 
 def _parse(argv: list[str]) -> tuple[CameraStreamConfig, list[str]]:
