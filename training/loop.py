@@ -25,6 +25,7 @@ from .tasks import batch_loss
 from .validate import format_metrics, validate
 
 LOG = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 5.0
 
 
 def part_parameters(model, part: str) -> list[torch.nn.Parameter]:
@@ -84,7 +85,8 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
                                                                   scheduler)
     rng = random.Random(cfg.seed * 1009 + accelerator.process_index)
     history: list[float] = []
-    bar = tqdm(total=stage.steps, desc=stage.name, disable=not accelerator.is_main_process)
+    bar = tqdm(total=stage.steps, desc=stage.name, disable=not accelerator.is_main_process,
+               mininterval=PROGRESS_INTERVAL_S)
     data = batches(loader, getattr(loader, "set_epoch", None))
     start = time.perf_counter()
     ddp_model.train()

@@ -26,7 +26,9 @@ def make_accelerator():
     from accelerate import Accelerator
     from accelerate.utils import DataLoaderConfiguration, DistributedDataParallelKwargs
 
+    # Without a GPU, accelerate only recognises a torchrun/`accelerate launch` job with cpu=True.
     return Accelerator(
+        cpu=not torch.cuda.is_available(),
         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)],
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True))
 

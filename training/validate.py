@@ -10,7 +10,8 @@ import torch
 from torch.utils.data import DataLoader, Subset
 
 from vla_driving.evaluation.control_metrics import meta_action_metrics
-from vla_driving.evaluation.planning_metrics import constant_velocity_plan, l2_metrics
+from vla_driving.constants import WAYPOINT_DT_S
+from vla_driving.evaluation.planning_metrics import l2_metrics
 from vla_driving.evaluation.text_metrics import qa_accuracy
 from vla_driving.meta_action import MetaAction
 from vla_driving.model.inference import encode_prompts, generate_texts, plan_actions
@@ -19,6 +20,13 @@ from vla_driving.model.text_format import ParseError, parse_plan
 from vla_driving.model.vision import normalise_images
 
 from .collate import collate_samples
+
+
+def constant_velocity(ego: np.ndarray, steps: int) -> np.ndarray:
+    """The baseline of `policy.constant_velocity` (default, straight): speed x t along x."""
+    t = WAYPOINT_DT_S * np.arange(1, steps + 1)
+    x = np.asarray(ego, dtype=np.float64)[:, :1] * t[None]
+    return np.stack([x, np.zeros_like(x)], axis=-1)
 
 
 def evenly_spaced(dataset, count: int):
@@ -37,7 +45,7 @@ def action_metrics(model, tokenizer, dataset, batch_size: int) -> dict:
                            batch["instruction"])
         preds.append(out.waypoints.numpy())
         trues.append(batch["waypoints"].numpy())
-        cvs.extend(constant_velocity_plan(float(e[0]), float(e[1])) for e in batch["ego"])
+        cvs.append(constant_velocity(batch["ego"].numpy(), model.cfg.num_waypoints))
         metas_p += [MetaAction.from_indices(int(s), int(t)) for s, t in
                     zip(out.speed_logits.argmax(-1), out.steering_logits.argmax(-1))]
         metas_t += [MetaAction.from_indices(int(s), int(t)) for s, t in
@@ -45,7 +53,7 @@ def action_metrics(model, tokenizer, dataset, batch_size: int) -> dict:
         done.append(((out.completed_logit > 0).float() == batch["instruction_completed"]).numpy())
     pred, true = np.concatenate(preds), np.concatenate(trues)
     return {"samples": len(true), "l2": l2_metrics(pred, true)["uniad"],
-            "l2_constant_velocity": l2_metrics(np.stack(cvs), true)["uniad"],
+            "l2_constant_velocity": l2_metrics(np.concatenate(cvs), true)["uniad"],
             "meta": meta_action_metrics(metas_p, metas_t),
             "completed_accuracy": float(np.concatenate(done).mean())}
 
