@@ -3,26 +3,14 @@ stamped in sim time, and the car drives. The planner runs the constant-velocity 
 policy) until a committed tiny bundle exists."""
 
 import time
-from pathlib import Path
 
 import pytest
+from stack_test_helpers import BASELINE, SIM_YAML, ros_context  # noqa: F401
 
 pytestmark = pytest.mark.ros
-ROOT = Path(__file__).resolve().parents[2]
-SIM_YAML = ROOT / "config" / "sim.yaml"
-BASELINE = {"vla_planner": {"policy": "constant_velocity"}}
 
 
-@pytest.fixture
-def context():
-    import rclpy
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx)
-    yield ctx
-    ctx.try_shutdown()
-
-
-def test_sim_stack_drives_with_stamped_outputs(context):
+def test_sim_stack_drives_with_stamped_outputs(ros_context):
     from geometry_msgs.msg import TwistStamped
     from nav_msgs.msg import Path as PathMsg
     from rclpy.node import Node
@@ -30,8 +18,8 @@ def test_sim_stack_drives_with_stamped_outputs(context):
     from vla_driving.ros.bringup import Stack
     from vla_driving.ros.conversions import stamp_to_ns
 
-    stack = Stack(SIM_YAML, context=context, extra_overrides=BASELINE).build()
-    probe = Node("probe", context=context)
+    stack = Stack(SIM_YAML, context=ros_context, extra_overrides=BASELINE).build()
+    probe = Node("probe", context=ros_context)
     paths, controls = [], []
     probe.create_subscription(PathMsg, "/vla/trajectory", paths.append, 10)
     probe.create_subscription(TwistStamped, "/carla/ego_vehicle/twist_cmd", controls.append, 10)

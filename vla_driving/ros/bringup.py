@@ -51,9 +51,12 @@ class Stack:
     """The nodes of one profile on one executor; `start()` spins it in a background thread."""
 
     def __init__(self, config_path: str | Path, context=None, node_kwargs: dict | None = None,
-                 extra_overrides: dict | None = None) -> None:
+                 extra_overrides: dict | None = None, nodes: list[str] | None = None) -> None:
         self.path = Path(config_path)
         self.cfg = BringupConfig.from_yaml(self.path, BRINGUP_SECTION)
+        if nodes is not None:  # a subset, e.g. when the simulator runs in another process
+            self.cfg = BringupConfig(nodes=nodes, use_sim_time=self.cfg.use_sim_time,
+                                     num_threads=self.cfg.num_threads)
         self.context = context
         self.node_kwargs = node_kwargs or {}
         self.extra = extra_overrides or {}
