@@ -1,0 +1,48 @@
+"""The policies an evaluation compares: the bundle's model and the baselines, by name."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..policy.base import DrivingPolicy, PolicyUnavailableError
+from ..policy.constant_velocity import ConstantVelocityPolicy
+from ..types import ControlSignals, Plan
+from .summary import EvalSample
+
+MODEL = "model"
+CONSTANT_VELOCITY = "constant_velocity"
+EXPERT_RECORDED = "expert_recorded"
+
+
+def load_model_policy(bundle: str) -> DrivingPolicy:
+    """The bundle's VLA policy without the planner's text thread (replay asks for text itself).
+
+    Raises PolicyUnavailableError naming the reason (missing bundle, missing backend)."""
+    from ..policy import factory
+    loader = getattr(factory, "_vla_policy", None)
+    if loader is None:
+        raise PolicyUnavailableError("this build has no VLA policy loader")
+    return loader(bundle)
+
+
+def baseline_policies() -> dict[str, DrivingPolicy]:
+    return {CONSTANT_VELOCITY: ConstantVelocityPolicy()}
+
+
+def recorded_expert(samples: list[EvalSample]) -> list[EvalSample]:
+    """The driven (expert) trajectory as a policy: its plan is the label itself. L2 is 0 by
+    construction; its collision rate is the floor of the collision metric on this data (boxes
+    that touch in the recording), which is what the row is for. Unlabelled frames are left out."""
+    out = []
+    for s in samples:
+        if s.true_waypoints is None or s.plan is None:
+            continue   # no label: the expert row covers labelled frames only
+        controls = ControlSignals.from_array(s.true_controls)
+        plan = dataclasses.replace(
+            s.plan, waypoints=np.asarray(s.true_waypoints), controls=controls,
+            next_controls=controls, meta_action=s.true_meta or s.plan.meta_action,
+            bundle_id=EXPERT_RECORDED, description=None, justification=None, latency_s={})
+        out.append(dataclasses.replace(s, plan=plan))
+    return out

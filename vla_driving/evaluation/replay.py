@@ -1,0 +1,187 @@
+"""Open-loop replay of a recorded bag through the planner's own ingest and planning cycle.
+
+ROS-free and deterministic: the bag's messages are fed in stamp order to the same `Ingest` and
+`PlannerCore` the planner node runs, with the ROS clock set to each message's stamp (no wall
+clock decides anything). A planning cycle runs for every synchronised camera set, after every
+message up to that set's stamp has been fed, so the ego state is the one of that instant.
+Corruptions are applied to the decoded camera frames before they reach the ingest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..configuration import Config, param
+from ..constants import NS_PER_S
+from ..data.bag_reader import BagData
+from ..data.images import decode_image
+from ..data.label_config import LabelConfig
+from ..policy.base import DrivingPolicy
+from ..policy.planner import PlannerCore
+from ..policy.planner_config import PlannerConfig
+from ..sensors.config import IngestConfig
+from ..sensors.decode import CompressedImage, RawImage
+from ..sensors.odometry import OdometryFields
+from .bag_labels import labelled_sample
+from .corruptions import CORRUPTIONS, SEVERITIES, apply_to_frame
+from .summary import EvalSample
+
+# Events at one stamp are fed in this order: the ego state and the command before the images.
+ORDER_ODOMETRY, ORDER_INSTRUCTION, ORDER_IMAGE = 0, 1, 2
+
+
+@dataclass
+class ReplayConfig(Config):
+    """How a bag is replayed for open-loop evaluation."""
+
+    cameras: list[str] = param(["bev_near", "bev_far"], "cameras fed to the policy, in order",
+                               min_len=1)
+    history: int = param(4, "synchronised sets per observation (T)", low=1, high=64)
+    max_frames: int = param(0, "planning cycles per bag and policy (0: all)", low=0)
+    mcap_frames: int = param(100, "cycles written to the report's MCAP (0: none)", low=0)
+    text_every: int = param(0, "ask the policy for scene text every N cycles (0: never)", low=0)
+    seed: int = param(0, "seed of the corruptions", low=0)
+    collision_substeps: int = param(1, "ego-box poses checked per waypoint interval (1: at the "
+                                    "waypoints, as the published metrics do)", low=1, high=20)
+
+    def planner_config(self) -> PlannerConfig:
+        ingest = IngestConfig(cameras=list(self.cameras), history=self.history,
+                              transport="compressed", max_frame_age_s=60.0)
+        return PlannerConfig(policy="constant_velocity", ingest=ingest, autostart=False)
+
+
+@dataclass(frozen=True)
+class Corruption:
+    name: str
+    severity: int
+
+    def __post_init__(self) -> None:
+        if self.name not in CORRUPTIONS:
+            raise ValueError(f"unknown corruption {self.name!r}; known: {', '.join(CORRUPTIONS)}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.severity}"
+
+
+@dataclass
+class ReplayRun:
+    """One policy over one bag: a sample per planning cycle, and the inputs it saw."""
+
+    samples: list[EvalSample] = field(default_factory=list)
+    inputs: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    ingest_stats: dict = field(default_factory=dict)
+
+
+def bag_events(bag: BagData) -> list[tuple[int, int, str, object]]:
+    """(stamp, order, kind, payload) of every odometry, instruction and image, in feed order."""
+    events: list[tuple[int, int, str, object]] = []
+    track = bag.odometry
+    if track is not None:
+        yaw_rate = bag.yaw_rate if bag.yaw_rate is not None else np.zeros(len(track.t_ns))
+        for i, stamp in enumerate(track.t_ns):
+            yaw = float(track.yaw[i])
+            events.append((int(stamp), ORDER_ODOMETRY, "odometry", OdometryFields(
+                int(stamp), float(track.x[i]), float(track.y[i]), 0.0, 0.0, math.sin(yaw / 2),
+                math.cos(yaw / 2), float(track.speed[i]), 0.0, float(yaw_rate[i]))))
+    events += [(int(s), ORDER_INSTRUCTION, "instruction", text) for s, text in bag.instructions]
+    for camera, frames in bag.images.items():
+        events += [(int(s), ORDER_IMAGE, camera, (fmt, data)) for s, fmt, data in frames]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return events
+
+
+def _image_fields(camera: str, stamp: int, fmt: str, data: bytes,
+                  corruption: Corruption | None, seed: int):
+    """The message fields the ingest decodes; a corrupted frame goes in as raw rgb8 so that no
+    second compression hides or adds to the corruption."""
+    if corruption is None and not fmt.startswith("raw:"):
+        return CompressedImage(fmt, data)
+    image = decode_image(fmt, data)
+    if corruption is not None:
+        image = apply_to_frame(corruption.name, image, corruption.severity, seed, camera, stamp)
+    h, w = image.shape[:2]
+    return RawImage(h, w, "rgb8", 3 * w, np.ascontiguousarray(image).tobytes())
+
+
+class _Replayer:
+    def __init__(self, bag, policy, cfg: ReplayConfig, corruption, label_cfg, episode):
+        self.bag, self.cfg, self.corruption = bag, cfg, corruption
+        self.label_cfg, self.episode = label_cfg, episode
+        from ..sensors.ingest import Ingest
+        planner_cfg = cfg.planner_config()
+        self.pending: list[int] = []
+        self.ingest = Ingest(planner_cfg.ingest, on_set=lambda s: self.pending.append(s.stamp_ns))
+        self.core = PlannerCore(planner_cfg, policy, self.ingest)
+        self.policy = policy
+        self.run = ReplayRun()
+
+    def done(self) -> bool:
+        return 0 < self.cfg.max_frames <= len(self.run.samples)
+
+    def feed(self, stamp: int, kind: str, payload) -> None:
+        if kind == "odometry":
+            self.ingest.on_odometry(payload, stamp)
+        elif kind == "instruction":
+            self.ingest.on_instruction(payload, stamp)
+        else:
+            fields = _image_fields(kind, stamp, *payload, self.corruption, self.cfg.seed)
+            self.ingest.on_image(kind, fields, stamp, stamp)
+
+    def cycle(self, stamp: int) -> None:
+        result = self.core.cycle(stamp)
+        sample = labelled_sample(self.bag, stamp, self.label_cfg, self.episode)
+        sample.plan = result.plan
+        sample.failed = result.error is not None
+        sample.degraded = result.status == "degraded"
+        if result.plan is not None:
+            sample.plan = _with_latency(result.plan, result.latency_s)
+            self._text(stamp, sample)
+        self.run.samples.append(sample)
+        if len(self.run.inputs) < self.cfg.mcap_frames:
+            latest = self.ingest.history(1)
+            if latest:
+                self.run.inputs[stamp] = {c: f.image for c, f in latest[-1].frames.items()}
+
+    def _text(self, stamp: int, sample: EvalSample) -> None:
+        every = self.cfg.text_every
+        if every <= 0 or (len(self.run.samples) % every) != 0:
+            return
+        obs, _ = self.core.observation(stamp)
+        text = self.policy.describe(obs) if obs is not None else None
+        if text is not None:
+            import dataclasses
+            sample.plan = dataclasses.replace(sample.plan, description=text.description,
+                                              justification=text.justification)
+
+
+def _with_latency(plan, latency_s: dict):
+    import dataclasses
+    return dataclasses.replace(plan, latency_s=dict(latency_s))
+
+
+def replay_policy(bag: BagData, policy: DrivingPolicy, cfg: ReplayConfig,
+                  corruption: Corruption | None = None, label_cfg: LabelConfig | None = None,
+                  episode: str = "") -> ReplayRun:
+    """Feed the whole bag to `policy`; one EvalSample per synchronised camera set."""
+    r = _Replayer(bag, policy, cfg, corruption, label_cfg or LabelConfig(), episode or bag.path)
+    wait_ns = int(cfg.planner_config().ingest.max_wait_s * NS_PER_S)
+    events = bag_events(bag)
+    for stamp, _, kind, payload in events:
+        r.ingest.poll(stamp)
+        while r.pending and r.pending[0] < stamp and not r.done():
+            r.cycle(r.pending.pop(0))
+        if r.done():
+            break
+        r.feed(stamp, kind, payload)
+    if r.pending or not r.done():
+        r.ingest.poll((events[-1][0] if events else 0) + wait_ns + 1)
+    while r.pending and not r.done():
+        r.cycle(r.pending.pop(0))
+    r.run.ingest_stats = r.ingest.stats()
+    return r.run

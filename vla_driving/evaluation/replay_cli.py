@@ -1,0 +1,119 @@
+"""`vla-driving eval replay BAG... --bundle B`: open-loop evaluation on recorded rosbag2 files.
+
+Every bag is replayed through the planner's own ingest and planning cycle (deterministic, see
+`evaluation.replay`) once per policy and condition: the bundle's model, the constant-velocity
+baseline and the recorded expert, clean and under each requested corruption.
+`--live` instead publishes the bags on ROS 2 with /clock so the running nodes are evaluated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ..data.bag_reader import BagError, read_bag
+from ..data.topics import BagTopics
+from ..policy.base import PolicyUnavailableError
+from .corruptions import CORRUPTIONS, SEVERITIES
+from .mcap_export import McapFrame
+from .policies import EXPERT_RECORDED, MODEL, baseline_policies, load_model_policy, recorded_expert
+from .replay import Corruption, ReplayConfig, replay_policy
+from .report import CLEAN, evaluate_runs, headline_rows, markdown_table, to_jsonable, write_report
+
+LOG = logging.getLogger(__name__)
+ALL = "all"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bags", nargs="+", help="rosbag2 folders or .db3/.mcap files")
+    parser.add_argument("--bundle", default="", help="model bundle directory (omit: baselines only)")
+    parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
+    parser.add_argument("--out", type=Path, help="write the report directory here")
+    parser.add_argument("--corruptions", nargs="*", default=[], metavar="NAME",
+                        help=f"corruptions to evaluate besides clean ('{ALL}' or names from: "
+                             f"{', '.join(CORRUPTIONS)})")
+    parser.add_argument("--severity", type=int, default=3, choices=SEVERITIES)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the corruptions")
+    parser.add_argument("--max-frames", type=int, default=0, help="cycles per bag (0: all)")
+    parser.add_argument("--text-every", type=int, default=0,
+                        help="ask the model for scene text every N cycles (0: never)")
+    parser.add_argument("--cameras", nargs="+", default=["bev_near", "bev_far"])
+    parser.add_argument("--live", action="store_true",
+                        help="publish the bags on ROS 2 with /clock for the running nodes")
+
+
+def _corruptions(names: list[str], severity: int) -> list[Corruption]:
+    chosen = list(CORRUPTIONS) if ALL in names else names
+    return [Corruption(n, severity) for n in chosen]
+
+
+def _policies(bundle: str) -> dict:
+    policies = {}
+    if bundle:
+        policies[MODEL] = load_model_policy(bundle)
+    policies.update(baseline_policies())
+    return policies
+
+
+def run_replay(bags: list, policies: dict, cfg: ReplayConfig, corruptions: list[Corruption]):
+    """{condition: {policy: [EvalSample]}} and the MCAP frames of the clean condition."""
+    runs, frames = {}, {}
+    for condition in [None] + corruptions:
+        label = CLEAN if condition is None else condition.label
+        runs[label] = {name: [] for name in policies}
+        for name, policy in policies.items():
+            for bag in bags:
+                run = replay_policy(bag, policy, cfg, condition, episode=Path(bag.path).name)
+                runs[label][name] += run.samples
+                if condition is None:
+                    for s in run.samples:
+                        if s.stamp_ns in run.inputs and s.plan is not None:
+                            key = (s.episode, s.stamp_ns)
+                            frame = frames.setdefault(key, McapFrame(
+                                s.stamp_ns, run.inputs[s.stamp_ns], {}, s.true_waypoints))
+                            frame.plans[name] = s.plan
+        any_policy = next(iter(runs[label].values()), [])
+        if any(s.true_waypoints is not None for s in any_policy):
+            runs[label][EXPERT_RECORDED] = recorded_expert(any_policy)
+    return runs, [frames[k] for k in sorted(frames)]
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.live:
+        from ..ros.bag_player import play_bags_live
+        return play_bags_live(args.bags)
+    try:
+        corruptions = _corruptions(args.corruptions, args.severity)
+        cfg = ReplayConfig(cameras=list(args.cameras), max_frames=args.max_frames, seed=args.seed,
+                           text_every=args.text_every)
+        topics = BagTopics().for_cameras(list(args.cameras))
+        bags = [read_bag(b, topics) for b in args.bags]
+        policies = _policies(args.bundle)
+    except (BagError, PolicyUnavailableError, ValueError) as exc:
+        print(f"vla-driving eval replay: {exc}", file=sys.stderr)
+        return 2
+    for bag in bags:
+        for line in bag.report.lines():
+            LOG.info("%s", line)
+    runs, frames = run_replay(bags, policies, cfg, corruptions)
+    settings = {"title": "Replay evaluation", "bags": [str(b) for b in args.bags],
+                "bundle": args.bundle or "(none: baselines only)", "seed": args.seed,
+                "severity": args.severity, "corruptions": [c.label for c in corruptions],
+                "cameras": list(args.cameras), "config": cfg.to_dict()}
+    if args.out:
+        document = write_report(args.out, runs, settings, mcap_frames=frames)
+    else:
+        document = to_jsonable({"settings": settings, "results": evaluate_runs(runs)})
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(document, indent=2))
+    print("\n".join(markdown_table(headline_rows(document["results"]))))
+    if args.out:
+        print(f"\nreport: {args.out / 'report.md'}")
+    for policy in policies.values():
+        policy.close()
+    return 0
