@@ -47,6 +47,15 @@ class BringupConfig(Config):
     num_threads: int = param(4, "executor threads", low=1, high=64)
 
 
+def launch_plan(config_path: str | Path) -> list[dict]:
+    """What the launch files start for a profile: one process per node, same parameter file."""
+    path = Path(config_path)
+    cfg = BringupConfig.from_yaml(path, BRINGUP_SECTION)
+    return [{"package": "vla_driving", "executable": name, "name": name,
+             "parameters": [str(path), {"use_sim_time": cfg.use_sim_time and name not in CLOCK_SOURCES}]}
+            for name in cfg.nodes]
+
+
 class Stack:
     """The nodes of one profile on one executor; `start()` spins it in a background thread."""
 
