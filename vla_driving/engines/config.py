@@ -1,0 +1,44 @@
+"""`EngineConfig`: which backend runs the vision encoder, with which precision and profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..configuration import Config, ConfigError, param
+
+BACKENDS = ("auto", "tensorrt", "onnxruntime", "torch")
+ORT_PROVIDERS = ("tensorrt", "cuda", "cpu")
+PRECISIONS = ("fp32", "fp16", "int8")
+
+
+@dataclass
+class EngineConfig(Config):
+    """Backend choice and build settings of the vision-encoder engine.
+
+    `auto` tries TensorRT (needs the `tensorrt` package and a CUDA GPU), then ONNX Runtime with
+    the providers of `ort_providers` in order; every fallback is logged with its reason.
+    """
+
+    backend: str = param("auto", "encoder backend; auto = tensorrt, then onnxruntime",
+                         choices=BACKENDS)
+    ort_providers: list[str] = param(list(ORT_PROVIDERS), "ONNX Runtime execution providers in "
+                                     "order of preference; unavailable ones are skipped",
+                                     choices=ORT_PROVIDERS, min_len=1)
+    device_id: int = param(0, "CUDA device index for TensorRT / CUDA providers", low=0, high=64)
+    precision: str = param("fp16", "TensorRT engine precision (fp32, fp16, int8)",
+                           choices=PRECISIONS)
+    cache_dir: str = param("", "TensorRT engine cache directory; empty = <bundle>/engines")
+    workspace_mb: int = param(1024, "TensorRT builder workspace limit (MiB)", low=16, high=1 << 20)
+    min_batch: int = param(1, "optimisation profile: smallest batch", low=1, high=4096)
+    opt_batch: int = param(1, "optimisation profile: batch the kernels are tuned for",
+                           low=1, high=4096)
+    max_batch: int = param(4, "optimisation profile: largest batch", low=1, high=4096)
+    calibration_batches: int = param(8, "int8 calibration: batches of dataset frames",
+                                     low=1, high=10000)
+    intra_op_threads: int = param(0, "ONNX Runtime CPU threads; 0 = library default",
+                                  low=0, high=256)
+
+    def validate(self) -> None:
+        if not self.min_batch <= self.opt_batch <= self.max_batch:
+            raise ConfigError(f"min_batch={self.min_batch}, opt_batch={self.opt_batch}, "
+                              f"max_batch={self.max_batch}: need min <= opt <= max")

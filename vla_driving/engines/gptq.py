@@ -1,0 +1,107 @@
+"""GPTQ INT4 for the LLM: quantize with GPTQModel, save and load the Hugging Face GPTQ format.
+
+The saved directory is a standard Hugging Face checkpoint with `quantization_config` (method
+gptq, bits, group_size, sym, desc_act) in `config.json` and packed `qweight`/`qzeros`/`scales`/
+`g_idx` tensors in safetensors, the format TensorRT-LLM and TensorRT Edge-LLM ingest.
+The runtime loads it with GPTQModel (torch kernel on CPU, fastest kernel on CUDA); without
+GPTQModel, `gptq_format.dequantize_checkpoint` reads the same files into a full-precision model.
+GPTQModel's torch kernel computes in bf16/fp16, so `CastingLLM` casts embeddings in and hidden
+states out: the projector and the action head stay float32.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .base import require
+from .casting_llm import CastingLLM
+
+log = logging.getLogger(__name__)
+
+GPTQ_EXTRA = "gptq"
+CPU_WORKERS_ENV = "GPTQMODEL_CPU_WORKERS"
+# GPTQModel 7.6 sizes its CPU pool as (cores + 1) // 2 but its model loader asks for 2 workers;
+# on a 2-core machine that is 1 < 2 and quantization aborts, so ask for 2 unless set.
+MIN_CPU_WORKERS = "2"
+CALIBRATION_MIN_TOKENS = 10
+
+
+def import_gptqmodel():
+    """GPTQModel, imported lazily with the small-machine workaround applied."""
+    os.environ.setdefault(CPU_WORKERS_ENV, MIN_CPU_WORKERS)
+    return require("gptqmodel", GPTQ_EXTRA)
+
+
+@dataclass
+class GptqSettings:
+    bits: int = 4
+    group_size: int = 128
+    desc_act: bool = False
+    sym: bool = True
+    damp_percent: float = 0.05
+
+
+def quantize_llm(src_dir: str | Path, out_dir: str | Path, calibration: Sequence[list[int]],
+                 settings: GptqSettings) -> dict:
+    """Quantize the HF causal LM in `src_dir` with token-id calibration samples; save to `out_dir`.
+
+    Returns the `quantization_config` written into `out_dir/config.json`.
+    """
+    import json
+
+    gptqmodel = import_gptqmodel()
+    samples = [{"input_ids": list(ids), "attention_mask": [1] * len(ids)}
+               for ids in calibration if len(ids) >= CALIBRATION_MIN_TOKENS]
+    if not samples:
+        raise ValueError(f"no calibration sample has >= {CALIBRATION_MIN_TOKENS} tokens")
+    qcfg = gptqmodel.QuantizeConfig(bits=settings.bits, group_size=settings.group_size,
+                                    desc_act=settings.desc_act, sym=settings.sym,
+                                    damp_percent=settings.damp_percent, offload_to_disk=False)
+    model = gptqmodel.GPTQModel.load(str(src_dir), qcfg, device="cpu")
+    model.quantize(samples, batch_size=1, calibration_data_min_length=CALIBRATION_MIN_TOKENS)
+    model.save(str(out_dir))
+    config = json.loads((Path(out_dir) / "config.json").read_text())
+    return config["quantization_config"]
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_gptq_llm(directory: str | Path, device: str | None = None):
+    """The quantized HF causal LM in `directory`, wrapped to take and give float32.
+
+    Uses GPTQModel's torch kernel on CPU and its automatic kernel choice on CUDA; falls back to
+    dequantizing the checkpoint when GPTQModel is not installed (logged).
+    """
+    from .base import MissingDependencyError
+    from .gptq_format import dequantize_checkpoint
+
+    device = device or default_device()
+    try:
+        gptqmodel = import_gptqmodel()
+    except MissingDependencyError as exc:
+        log.warning("%s; dequantizing the GPTQ checkpoint to float32 instead", exc)
+        return CastingLLM(dequantize_checkpoint(directory).to(device))
+    backend = gptqmodel.BACKEND.TORCH if device == "cpu" else gptqmodel.BACKEND.AUTO
+    wrapped = gptqmodel.GPTQModel.load(str(directory), backend=backend, device=device)
+    return CastingLLM(wrapped.model.eval())
+
+
+def load_hf_llm(directory: str | Path, device: str | None = None):
+    """A full-precision HF causal LM saved in a bundle (local files, safetensors only)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    llm = AutoModelForCausalLM.from_pretrained(
+        str(directory), local_files_only=True, trust_remote_code=False, use_safetensors=True,
+        dtype=torch.float32)
+    llm.config._attn_implementation = "eager"
+    return llm.to(device or default_device()).eval()
+

@@ -1,0 +1,101 @@
+"""Read the Hugging Face GPTQ checkpoint format without GPTQModel (documented layout).
+
+A GPTQ linear layer `L` (in_features I, out_features O, b bits, group size G) is stored as
+`L.qweight` int32 [I*b/32, O] (b-bit values packed along the input dim, lowest bits first),
+`L.qzeros` int32 [I/G, O*b/32] (packed along the output dim), `L.scales` fp16 [I/G, O] and
+`L.g_idx` int32 [I] (the group of each input row). In checkpoint format "gptq" (v1) the stored
+zero point is the true one minus 1. The weight is `W[i, o] = scales[g, o] * (q[i, o] - zero[g, o])`
+with g = g_idx[i]; `nn.Linear.weight` is its transpose.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+SUPPORTED_BITS = (2, 4, 8)
+PACK_BITS = 32
+
+
+class GptqFormatError(ValueError):
+    """The directory is not a GPTQ checkpoint this reader understands."""
+
+
+def read_quantization_config(directory: str | Path) -> dict:
+    """`quantization_config` of `config.json`, checked to be one this reader supports."""
+    path = Path(directory) / "config.json"
+    if not path.is_file():
+        raise GptqFormatError(f"{directory}: no config.json")
+    qc = json.loads(path.read_text()).get("quantization_config")
+    if not qc or qc.get("quant_method") != "gptq":
+        raise GptqFormatError(f"{path}: no GPTQ quantization_config (quant_method gptq)")
+    if qc.get("bits") not in SUPPORTED_BITS:
+        raise GptqFormatError(f"{path}: bits={qc.get('bits')} not in {SUPPORTED_BITS}")
+    fmt = qc.get("checkpoint_format", "gptq")
+    if fmt != "gptq":
+        raise GptqFormatError(f"{path}: checkpoint_format={fmt!r}; only 'gptq' (v1) is read")
+    return qc
+
+
+def _unpack(packed: torch.Tensor, bits: int, dim: int) -> torch.Tensor:
+    """Unpack b-bit values from int32 words along `dim` (0: rows, 1: columns)."""
+    per_word = PACK_BITS // bits
+    shifts = torch.arange(per_word, dtype=torch.int32) * bits
+    mask = (1 << bits) - 1
+    if dim == 0:
+        values = (packed.unsqueeze(1) >> shifts.view(1, -1, 1)) & mask
+        return values.reshape(packed.shape[0] * per_word, packed.shape[1])
+    values = (packed.unsqueeze(2) >> shifts.view(1, 1, -1)) & mask
+    return values.reshape(packed.shape[0], packed.shape[1] * per_word)
+
+
+def dequantize_linear(qweight: torch.Tensor, qzeros: torch.Tensor, scales: torch.Tensor,
+                      g_idx: torch.Tensor, bits: int) -> torch.Tensor:
+    """float32 `nn.Linear.weight` [O, I] of one packed GPTQ layer."""
+    q = _unpack(qweight.to(torch.int32), bits, dim=0).float()          # [I, O]
+    zeros = _unpack(qzeros.to(torch.int32), bits, dim=1).float() + 1.0  # [G, O]
+    g = g_idx.long()
+    weight = (q - zeros[g, : q.shape[1]]) * scales.float()[g]
+    return weight.t().contiguous()
+
+
+def dequantized_state_dict(tensors: dict[str, torch.Tensor], bits: int) -> dict[str, torch.Tensor]:
+    """Replace every packed layer of a GPTQ state dict by its float32 weight."""
+    out = {}
+    prefixes = {k[: -len(".qweight")] for k in tensors if k.endswith(".qweight")}
+    for name, value in tensors.items():
+        if any(name.startswith(p + ".") for p in prefixes) and not name.endswith(".bias"):
+            continue
+        out[name] = value.float() if value.is_floating_point() else value
+    for p in prefixes:
+        out[p + ".weight"] = dequantize_linear(tensors[p + ".qweight"], tensors[p + ".qzeros"],
+                                               tensors[p + ".scales"], tensors[p + ".g_idx"], bits)
+    return out
+
+
+def dequantize_checkpoint(directory: str | Path) -> torch.nn.Module:
+    """A float32 HF causal LM with the dequantized weights of a GPTQ checkpoint."""
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    directory = Path(directory)
+    qc = read_quantization_config(directory)
+    data = json.loads((directory / "config.json").read_text())
+    data.pop("quantization_config")
+    config = AutoConfig.for_model(data.pop("model_type"), **data)
+    config._attn_implementation = "eager"
+    model = AutoModelForCausalLM.from_config(config, trust_remote_code=False).float()
+    tensors: dict[str, torch.Tensor] = {}
+    for path in sorted(directory.glob("*.safetensors")):
+        tensors.update(load_file(str(path)))
+    state = dequantized_state_dict(tensors, qc["bits"])
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
+    if set(missing) - tied or unexpected:
+        raise GptqFormatError(f"{directory}: weights do not match the architecture (missing "
+                              f"{sorted(set(missing) - tied)[:5]}, unexpected {unexpected[:5]})")
+    if tied:
+        model.tie_weights()
+    return model.eval()
