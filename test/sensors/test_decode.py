@@ -63,6 +63,8 @@ def test_mono8_and_mono16_both_byte_orders():
     (CompressedImage("tiff", b"II*\0"), "bad_encoding"),
     (CompressedImage("jpeg", b"\xff\xd8\xff\xe0 not really a jpeg"), "undecodable"),
     (CompressedImage("png", b""), "zero_size"),
+    (RawImage(2, 2, "rgb8", 6, [0] * 12), "bad_data"),
+    (CompressedImage("png", "not bytes"), "bad_data"),
 ])
 def test_bad_input_names_the_reason(fields, reason):
     with pytest.raises(DecodeError) as info:
@@ -83,6 +85,13 @@ def test_png_round_trip_is_exact_and_jpeg_is_close():
     out = decode(CompressedImage("rgb8; jpeg compressed bgr8", _encode(smooth, "JPEG")))
     assert out.shape == (16, 32, 3)
     assert np.abs(out.astype(int) - smooth.astype(int)).mean() < 4
+
+
+def test_sixteen_bit_png_gives_mono16():
+    deep = (np.arange(12, dtype=np.uint16) * 5000).reshape(3, 4)
+    out = decode(CompressedImage("png", _encode(deep, "PNG")))
+    assert out.dtype == np.uint16
+    np.testing.assert_array_equal(out, deep)
 
 
 def test_grey_png_gives_mono():

@@ -121,3 +121,15 @@ def test_history_pads_and_stack_views_fills_missing_views():
     stacked = stack_views(history, CAMERAS)
     assert stacked.shape == (3, 2, 4, 4, 3)
     assert stacked[0, 1].max() == 0 and stacked[2, 1].min() == 5 and stacked[2, 0].min() == 4
+
+
+def test_unexpected_decoder_failure_is_counted_not_raised(monkeypatch):
+    import vla_driving.sensors.ingest as ingest_module
+
+    def broken(*_):
+        raise RuntimeError("decoder bug")
+
+    monkeypatch.setattr(ingest_module, "decode", broken)  # stands in for an unforeseen bug
+    ingest, _ = _ingest()
+    rejection = ingest.on_image("front", _img(), S, now_ns=S)
+    assert rejection.reason == "unexpected_error" and "decoder bug" in rejection.detail

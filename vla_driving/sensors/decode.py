@@ -28,6 +28,7 @@ REASON_TRUNCATED = "truncated"
 REASON_ZERO_SIZE = "zero_size"
 REASON_TOO_LARGE = "too_large"
 REASON_UNDECODABLE = "undecodable"
+REASON_BAD_DATA = "bad_data"
 
 # encoding -> (bytes per pixel, channel index order producing RGB, or None for mono)
 _RAW_LAYOUTS: dict[str, tuple[int, slice | None]] = {
@@ -100,7 +101,7 @@ def decode_raw(img: RawImage, limits: DecodeLimits = DecodeLimits()) -> np.ndarr
     if step < row_bytes:
         raise DecodeError(REASON_STEP, f"step {step} is smaller than a row of {row_bytes} bytes "
                                        f"({width} px x {bpp} B, {img.encoding})")
-    buffer = np.frombuffer(img.data, dtype=np.uint8)
+    buffer = _bytes_view(img.data)
     if buffer.size < step * height:
         raise DecodeError(REASON_TRUNCATED, f"{buffer.size} bytes for {height} rows of step "
                                             f"{step} (needs {step * height})")
@@ -111,6 +112,14 @@ def decode_raw(img: RawImage, limits: DecodeLimits = DecodeLimits()) -> np.ndarr
     if channels is None:
         return rows
     return rows.reshape(height, width, bpp)[:, :, channels]
+
+
+def _bytes_view(data: Any) -> np.ndarray:
+    """The message payload as a flat uint8 array, without copying bytes-like buffers."""
+    try:
+        return np.frombuffer(data, dtype=np.uint8)
+    except (TypeError, ValueError, BufferError) as exc:
+        raise DecodeError(REASON_BAD_DATA, f"image data is not a byte buffer: {exc}") from None
 
 
 def _compressed_kind(fmt: str) -> str:
@@ -129,8 +138,8 @@ def decode_compressed(img: CompressedImage, limits: DecodeLimits = DecodeLimits(
     from PIL import Image, UnidentifiedImageError
 
     kind = _compressed_kind(img.format)
-    data = memoryview(img.data).cast("B") if not isinstance(img.data, bytes) else img.data
-    if len(data) == 0:
+    data = _bytes_view(img.data)
+    if data.size == 0:
         raise DecodeError(REASON_ZERO_SIZE, "compressed image has no data")
     try:
         pil = Image.open(io.BytesIO(data), formats=[kind.upper()])
@@ -138,6 +147,8 @@ def decode_compressed(img: CompressedImage, limits: DecodeLimits = DecodeLimits(
         pil.load()
     except DecodeError:
         raise
+    except Image.DecompressionBombError as exc:
+        raise DecodeError(REASON_TOO_LARGE, str(exc)) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise DecodeError(REASON_UNDECODABLE, f"{kind} data could not be decoded: {exc}") from None
     if pil.mode == "L":

@@ -28,6 +28,7 @@ REASON_STAMP_BACKWARDS = "stamp_not_increasing"
 REASON_STALE = "stale"
 REASON_TOO_LONG = "too_long"
 REASON_NOT_TEXT = "not_text"
+REASON_UNEXPECTED = "unexpected_error"
 SOURCE_ODOMETRY = "odometry"
 SOURCE_INSTRUCTION = "instruction"
 LATENCY_WINDOW = 512
@@ -98,6 +99,8 @@ class Ingest:
                 image = decode(fields, self.limits)
             except DecodeError as exc:
                 return self._reject(camera, exc.reason, exc.detail)
+            except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop the cameras
+                return self._reject(camera, REASON_UNEXPECTED, f"{type(exc).__name__}: {exc}")
             self._last_stamp[camera] = stamp_ns
             self.counters[camera].accepted += 1
             sets = self.sync.add(Frame(camera, stamp_ns, image), now_ns)
