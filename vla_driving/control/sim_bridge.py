@@ -92,7 +92,8 @@ class LockstepBridge:
         self.control = control_from_twist(speed_cmd, yaw_rate_cmd, self.sim.ego_state().speed,
                                           self.cfg)
         self.control_stamp_ns = max(self.control_stamp_ns, stamp_ns)
-        self.started = True
+        if not self.started:
+            self.started, self._waiting_since = True, None  # the timeout counts from here
 
     def due(self, wall_s: float) -> tuple[bool, bool]:
         """(step now, the step uses the brake because the command timed out)."""

@@ -1,0 +1,88 @@
+"""`trajectory_controller` with real rclpy under sim time: stamped outputs, watchdog reporting,
+and output types that are not installed here failing with the package name."""
+
+import importlib.util
+import threading
+import time
+
+import numpy as np
+import pytest
+from stack_test_helpers import ros_context, wait_until  # noqa: F401
+
+pytestmark = pytest.mark.ros
+NS = 10**9
+STEP_NS = 50_000_000
+
+
+def controller(ros_context, **params):
+    from rclpy.parameter import Parameter
+
+    from vla_driving.ros.controller_node import ControllerNode
+    overrides = [Parameter("use_sim_time", value=True)] + [
+        Parameter(k, value=v) for k, v in params.items()]
+    return ControllerNode(context=ros_context, parameter_overrides=overrides)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ackermann_msgs") is not None,
+                    reason="ackermann_msgs is installed here")
+def test_an_output_type_that_is_not_installed_names_its_package(ros_context):
+    from vla_driving.ros.messages import MessageTypeError
+    with pytest.raises(MessageTypeError, match="ackermann_msgs"):
+        controller(ros_context, output="ackermann")
+
+
+def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout(ros_context):
+    from diagnostic_msgs.msg import DiagnosticArray
+    from geometry_msgs.msg import PoseStamped, TwistStamped
+    from nav_msgs.msg import Odometry, Path
+    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.node import Node
+    from rosgraph_msgs.msg import Clock
+
+    from vla_driving.ros.conversions import ns_to_stamp, odometry_msg, stamp_to_ns
+    from vla_driving.types import EgoState
+
+    node = controller(ros_context, output="twist")
+    feeder = Node("feeder", context=ros_context)
+    clock = feeder.create_publisher(Clock, "/clock", 10)
+    odom = feeder.create_publisher(Odometry, "/odom", 10)
+    path = feeder.create_publisher(Path, "/vla/trajectory", 10)
+    twists, diags = [], []
+    feeder.create_subscription(TwistStamped, "/vla/control", twists.append, 100)
+    feeder.create_subscription(DiagnosticArray, "/diagnostics", diags.append, 100)
+    executor = MultiThreadedExecutor(num_threads=2, context=ros_context)
+    executor.add_node(node)
+    executor.add_node(feeder)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        now = NS
+        for i in range(40):
+            now += STEP_NS
+            odom.publish(odometry_msg(EgoState(now, x=now / NS * 8.0, speed=8.0)))
+            if i < 20:   # plans for 1 s, then the planner goes quiet
+                msg = Path()
+                msg.header.stamp = ns_to_stamp(now)
+                msg.header.frame_id = "base_link"
+                for k in range(1, 7):
+                    pose = PoseStamped()
+                    pose.pose.position.x = 10.0 * 0.5 * k
+                    msg.poses.append(pose)
+                path.publish(msg)
+            time.sleep(0.01)
+            clock.publish(Clock(clock=ns_to_stamp(now)))
+            time.sleep(0.02)
+        assert wait_until(lambda: len(twists) > 20, 5.0)
+        stamps = [stamp_to_ns(t.header.stamp) for t in twists]
+        assert all(NS < s <= now for s in stamps), "stamps must be sim time"
+        speeds = np.array([t.twist.linear.x for t in twists])
+        assert speeds.max() == pytest.approx(10.0, abs=0.01), "tracks the planned 10 m/s"
+        timeouts = [stamp_to_ns(d.header.stamp) for d in diags for s in d.status
+                    if "plan timeout" in s.message]
+        assert timeouts and timeouts[0] <= NS + 20 * STEP_NS + int(0.3 * NS) + 2 * STEP_NS
+        assert node.last_command.mode == "stopping"
+    finally:
+        executor.shutdown(timeout_sec=5.0)
+        thread.join(timeout=5.0)
+        node.destroy_node()
+        feeder.destroy_node()
