@@ -63,7 +63,8 @@ class DrivingDataset(Dataset):
     def __init__(self, bags: list[str | Path], cfg: DatasetConfig | None = None,
                  keep: set | None = None):
         self.cfg = cfg or DatasetConfig()
-        self.episodes, self.report = [], []
+        self.episodes, self.report, self.paths = [], [], [Path(b) for b in bags]
+        self.weights: list[float] = []
         for path in bags:
             episode, lines = load_episode(path, self.cfg)
             self.episodes.append(episode)
@@ -72,7 +73,7 @@ class DrivingDataset(Dataset):
                       for i, s in enumerate(ep.samples)
                       if keep is None or (ep.name, s.stamp_ns) in keep]
         self.has_frames = any(ep.frames for ep in self.episodes)
-        if not self.has_frames:
+        if bags and not self.has_frames:
             log.warning("no camera frames in %d bag(s): samples carry trajectories and "
                         "controls only", len(bags))
 
@@ -136,3 +137,31 @@ def collate(batch: list[dict]) -> dict:
         values = [b[key] for b in batch]
         out[key] = torch.stack(values) if isinstance(values[0], torch.Tensor) else values
     return out
+
+
+def index_rows(ds: DrivingDataset) -> list:
+    """(bag path, [(stamp, steering, speed, difficulty)]) per episode, for `build_index`."""
+    return [(path, [(s.stamp_ns, s.labels.meta.steering_index, s.labels.meta.speed_index,
+                     difficulty(s)) for s in ep.samples])
+            for path, ep in zip(ds.paths, ds.episodes)]
+
+
+def open_split(root: str | Path, split: str, cfg: DatasetConfig | None = None) -> DrivingDataset:
+    """The Dataset of one split of a data folder (its index.json, built in memory if absent).
+
+    The training split drops frames outside the index's difficulty range; `weights` (one per
+    item) balance the meta-action classes, e.g. for a WeightedRandomSampler.
+    """
+    from .index import INDEX_FILE, IndexConfig, build_index, find_bags, load_index, select
+
+    root = Path(root)
+    if (root / INDEX_FILE).exists():
+        index = load_index(root)
+    else:
+        log.info("%s has no %s; splitting by episode with the default IndexConfig", root,
+                 INDEX_FILE)
+        index = build_index(root, index_rows(DrivingDataset(find_bags(root), cfg)), IndexConfig())
+    bags, keep, weights = select(index, split, filter_difficulty=split == "train")
+    ds = DrivingDataset([root / b for b in bags], cfg, keep=keep)
+    ds.weights = [weights[(s.episode, s.stamp_ns)] for s in (ds.sample(i)[1] for i in range(len(ds)))]
+    return ds

@@ -21,6 +21,7 @@ from .topics import BagTopics
 
 log = logging.getLogger(__name__)
 CAMERA_STOP_TOLERANCE_S = 1.0
+REQUIRED_KINDS = ("odometry", "image", "instruction")   # what a vehicle records
 
 
 class BagError(RuntimeError):
@@ -34,7 +35,8 @@ class ReadReport:
     counts: dict = field(default_factory=dict)          # topic -> messages kept
     expected: dict = field(default_factory=dict)        # topic -> count in the bag's metadata
     skipped: Counter = field(default_factory=Counter)   # (topic, reason) -> messages
-    missing_topics: list = field(default_factory=list)
+    missing_topics: list = field(default_factory=list)  # configured vehicle topics absent
+    absent_optional: list = field(default_factory=list)  # ground-truth topics absent (car bags)
     notes: list = field(default_factory=list)
     span_s: float = 0.0
     metadata_span_s: float = 0.0
@@ -55,6 +57,9 @@ class ReadReport:
         out = [f"{self.path} ({self.storage}): " + ", ".join(
             f"{t}={n}" for t, n in sorted(self.counts.items()))]
         out += [f"missing topic {t}" for t in self.missing_topics]
+        if self.absent_optional:
+            out.append(f"no ground truth topics ({len(self.absent_optional)} absent): "
+                       "no QA, description or collision labels")
         out += [f"skipped {n} on {t}: {r}" for (t, r), n in sorted(self.skipped.items())]
         return out + self.mismatches() + self.notes
 
@@ -93,8 +98,6 @@ def _image(msg) -> tuple[str, bytes]:
 def _open(path: Path):
     from rosbags.rosbag2 import Reader
 
-    if not path.exists():
-        raise BagError(f"bag not found: {path}")
     try:
         reader = Reader(path)
         reader.open()
@@ -130,16 +133,77 @@ def _iter_messages(reader, conns, report: ReadReport):
 def read_bag(path: str | Path, topics: BagTopics | None = None) -> BagData:
     """Read the configured topics of one bag; see `BagData.report` for what was skipped."""
     topics, path = topics or BagTopics(), Path(path)
-    reader = _open(path)
-    report = ReadReport(str(path))
+    if not path.exists():
+        raise BagError(f"bag not found: {path}")
+    report = ReadReport(str(path), storage=_storage(path))
     data = BagData(str(path), report=report)
+    want = _wanted(topics)
     try:
-        report.storage = _storage(path)
-        _read_into(reader, topics, data, report)
-    finally:
-        reader.close()
+        reader = _open(path)
+    except BagError as exc:
+        _read_salvaged(path, want, data, report, exc)
+    else:
+        try:
+            _read_with(reader, want, data, report)
+        finally:
+            reader.close()
     _check_cameras(data, report)
     return data
+
+
+def _read_with(reader, want: dict, data: BagData, report: ReadReport) -> None:
+    _set_missing(want, {c.topic for c in reader.connections}, report)
+    conns = [c for c in reader.connections if c.topic in want]
+    report.expected = {t: info.msgcount for t, info in reader.topics.items() if t in want}
+    report.metadata_span_s = reader.duration / NS_PER_S if reader.message_count else 0.0
+    stream = ((c.topic, c.msgtype, t, raw) for c, t, raw in _iter_messages(reader, conns, report))
+    _consume(stream, want, data, report)
+
+
+def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, why) -> None:
+    from .salvage import Salvage
+
+    try:
+        salvage = Salvage(path)
+    except FileNotFoundError:
+        raise why from None
+    report.truncated = True
+    seen = set()
+    stream = ((topic, kind, t, raw) for topic, kind, t, raw in salvage
+              if not seen.add(topic) and topic in want)
+    _consume(stream, want, data, report)
+    _set_missing(want, seen, report)
+    report.notes.append(f"bag could not be opened normally ({why}); salvaged "
+                        f"{sum(report.counts.values())} messages, stopped at: "
+                        f"{salvage.stopped or 'end of file'}")
+
+
+def _consume(stream, want: dict, data: BagData, report: ReadReport) -> None:
+    store, last, odom, bag_times = _typestore(), {}, [], []
+    for topic, msgtype, t, raw in stream:
+        try:
+            msg = store.deserialize_cdr(raw, msgtype)
+        except Exception as exc:
+            report.skipped[(topic, f"undecodable {msgtype}: {type(exc).__name__}")] += 1
+            continue
+        stamp = _stamp(msg, t)
+        if stamp <= last.get(topic, -1):
+            reason = "duplicate stamp" if stamp == last[topic] else "out-of-order stamp"
+            report.skipped[(topic, reason)] += 1
+            continue
+        last[topic] = stamp
+        bag_times.append(t)
+        report.counts[topic] = report.counts.get(topic, 0) + 1
+        _store(want[topic], stamp, msg, data, odom)
+    if bag_times:
+        report.span_s = (max(bag_times) - min(bag_times)) / NS_PER_S
+    _finish_odometry(odom, data, report)
+
+
+def _set_missing(want: dict, present: set, report: ReadReport) -> None:
+    absent = [t for t in want if t not in present]
+    report.missing_topics = [t for t in absent if want[t][0] in REQUIRED_KINDS]
+    report.absent_optional = [t for t in absent if want[t][0] not in REQUIRED_KINDS]
 
 
 def _wanted(topics: BagTopics) -> dict[str, tuple[str, str]]:
@@ -150,34 +214,6 @@ def _wanted(topics: BagTopics) -> dict[str, tuple[str, str]]:
         if name:
             want[name] = (kind, "")
     return want
-
-
-def _read_into(reader, topics: BagTopics, data: BagData, report: ReadReport) -> None:
-    want = _wanted(topics)
-    present = {c.topic for c in reader.connections}
-    report.missing_topics = [t for t in want if t not in present]
-    conns = [c for c in reader.connections if c.topic in want]
-    report.expected = {t: info.msgcount for t, info in reader.topics.items() if t in want}
-    report.metadata_span_s = reader.duration / NS_PER_S if reader.message_count else 0.0
-    store, last, odom, bag_times = _typestore(), {}, [], []
-    for conn, t, raw in _iter_messages(reader, conns, report):
-        try:
-            msg = store.deserialize_cdr(raw, conn.msgtype)
-        except Exception as exc:
-            report.skipped[(conn.topic, f"undecodable {conn.msgtype}: {type(exc).__name__}")] += 1
-            continue
-        stamp = _stamp(msg, t)
-        if stamp <= last.get(conn.topic, -1):
-            reason = "duplicate stamp" if stamp == last[conn.topic] else "out-of-order stamp"
-            report.skipped[(conn.topic, reason)] += 1
-            continue
-        last[conn.topic] = stamp
-        bag_times.append(t)
-        report.counts[conn.topic] = report.counts.get(conn.topic, 0) + 1
-        _store(want[conn.topic], stamp, msg, data, odom)
-    if bag_times:
-        report.span_s = (max(bag_times) - min(bag_times)) / NS_PER_S
-    _finish_odometry(odom, data, report)
 
 
 def _store(kind_cam, stamp: int, msg, data: BagData, odom: list) -> None:

@@ -91,7 +91,7 @@ def _signals(track: OdomTrack, t: np.ndarray, cfg: LabelConfig) -> np.ndarray:
 def valid_anchor(track: OdomTrack, t_s: float, cfg: LabelConfig) -> bool:
     """The future horizon is recorded and has no gap longer than `max_gap_s`."""
     ts = track.t_s
-    end = t_s + HORIZON_S + cfg.derivative_window_s
+    end = t_s + max(HORIZON_S, cfg.next_control_dt_s + cfg.derivative_window_s / 2)
     if t_s < ts[0] or end > ts[-1]:
         return False
     lo, hi = np.searchsorted(ts, max(t_s - PAST_HORIZON_S, ts[0])), np.searchsorted(ts, end)

@@ -1,0 +1,82 @@
+"""Odometry -> labels on synthetic tracks whose answers are known in closed form."""
+
+import numpy as np
+import pytest
+
+from vla_driving.constants import NS_PER_S
+from vla_driving.data.label_config import LabelConfig
+from vla_driving.data.labels import OdomTrack, labels_at
+
+CFG = LabelConfig()
+RATE_HZ = 40.0   # like the Autoware bag
+
+
+def circle(radius=20.0, speed=10.0, duration=12.0, yaw0=0.7):
+    t = np.arange(0.0, duration, 1 / RATE_HZ)
+    w = speed / radius
+    a = yaw0 + w * t
+    x = radius * np.sin(a) - radius * np.sin(yaw0)
+    y = -radius * np.cos(a) + radius * np.cos(yaw0)
+    return OdomTrack.from_arrays((t * NS_PER_S).astype(np.int64) + 5, x, y, a,
+                                 np.full_like(t, speed))
+
+
+def test_circle_waypoints_controls_and_meta_action():
+    r, v = 20.0, 10.0
+    track = circle(r, v)
+    lab = labels_at(track, int(4 * NS_PER_S) + 5, CFG)
+    th = (v / r) * 0.5 * np.arange(1, 7)
+    expect = np.stack([r * np.sin(th), r * (1 - np.cos(th))], 1)   # left turn, ego frame
+    np.testing.assert_allclose(lab.waypoints, expect, atol=0.02)
+    np.testing.assert_allclose(lab.ego, [v, v / r, 0.0], atol=1e-3)
+    steer = np.arctan(CFG.wheelbase_m / r)
+    np.testing.assert_allclose(lab.controls, [[v, steer, 0, 0], [v, steer, 0, 0]], atol=1e-3)
+    past_th = -(v / r) * np.array([2.0, 1.5, 1.0, 0.5])
+    np.testing.assert_allclose(lab.past, np.stack([r * np.sin(past_th),
+                                                   r * (1 - np.cos(past_th))], 1), atol=0.02)
+    assert (lab.meta.steering, lab.meta.speed) == ("turn_left", "constant_speed")
+
+
+def test_straight_line_with_constant_acceleration():
+    a, v0 = 1.0, 5.0
+    t = np.arange(0.0, 10.0, 0.1)
+    yaw = 2.0                               # driving north-west: the ego frame must undo it
+    s = v0 * t + 0.5 * a * t**2
+    track = OdomTrack.from_arrays((t * NS_PER_S).astype(np.int64), s * np.cos(yaw),
+                                  s * np.sin(yaw), np.full_like(t, yaw), v0 + a * t)
+    lab = labels_at(track, int(3 * NS_PER_S), CFG)
+    v3 = v0 + 3 * a
+    tt = 0.5 * np.arange(1, 7)
+    np.testing.assert_allclose(lab.waypoints[:, 0], v3 * tt + 0.5 * a * tt**2, atol=0.05)
+    np.testing.assert_allclose(lab.waypoints[:, 1], 0.0, atol=1e-6)
+    np.testing.assert_allclose(lab.controls[:, 2], a, atol=1e-3)     # acceleration
+    np.testing.assert_allclose(lab.controls[:, 1], 0.0, atol=1e-6)   # steering
+    assert lab.controls[1, 0] == pytest.approx(v3 + a * CFG.next_control_dt_s, abs=1e-3)
+    assert (lab.meta.steering, lab.meta.speed) == ("straight", "accelerate")
+
+
+def test_speed_from_positions_when_odometry_has_no_twist():
+    t = np.arange(0.0, 8.0, 0.1)
+    track = OdomTrack.from_arrays((t * NS_PER_S).astype(np.int64), 7.0 * t, 0 * t, 0 * t)
+    assert labels_at(track, int(2 * NS_PER_S), CFG).ego[0] == pytest.approx(7.0, abs=1e-3)
+
+
+def test_no_label_past_the_end_or_across_a_gap():
+    track = circle(duration=6.0)
+    assert labels_at(track, int(4 * NS_PER_S), CFG) is None          # 3 s horizon not recorded
+    t = np.concatenate([np.arange(0, 2, 0.1), np.arange(3, 10, 0.1)])   # 1 s hole at 2..3 s
+    gap = OdomTrack.from_arrays((t * NS_PER_S).astype(np.int64), t, 0 * t, 0 * t)
+    assert labels_at(gap, int(1 * NS_PER_S), CFG) is None
+    assert labels_at(gap, int(5.5 * NS_PER_S), CFG) is not None   # past and future clear of it
+
+
+def test_past_is_clamped_to_the_first_pose_at_episode_start():
+    t = np.arange(0.0, 8.0, 0.1)
+    track = OdomTrack.from_arrays((t * NS_PER_S).astype(np.int64), 4.0 * t, 0 * t, 0 * t)
+    lab = labels_at(track, int(0.6 * NS_PER_S), CFG)
+    np.testing.assert_allclose(lab.past[:, 0], [-2.4, -2.4, -2.4, -2.0], atol=1e-4)
+
+
+def test_track_rejects_unsorted_stamps():
+    with pytest.raises(ValueError, match="increasing"):
+        OdomTrack.from_arrays([0, 2, 1], [0, 1, 2], [0, 0, 0], [0, 0, 0])
