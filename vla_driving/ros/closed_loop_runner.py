@@ -1,0 +1,93 @@
+"""Closed-loop routes through the real nodes: the sim profile's bridge, planner and controller
+in one process (the in-process bringup), lockstep on the bridge's /clock.
+
+The route is scored from the simulator's ground truth after every bridge step (a hook on the
+bridge core, so every step is seen exactly once); camera corruptions, when asked for, are
+applied where the images are made, so every node downstream sees them as camera input.
+Owned by the evaluation (the scoring itself lives in `vla_driving.evaluation`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import rclpy
+
+from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, instruction_command, new_route,
+                                                track_step)
+from vla_driving.evaluation.closed_loop_scoring import RouteLog
+from vla_driving.evaluation.corruptions import apply_to_frame
+
+from . import ensure_local_dds
+from .bringup import Stack
+
+log = logging.getLogger(__name__)
+POLL_S = 0.05
+STARTUP_WALL_S = 30.0          # node start-up and policy loading allowance per route
+WALL_PER_SIM_S = 20.0          # a route may run this much slower than real time before it stops
+
+
+@dataclass
+class StackRoute:
+    log: RouteLog
+    wall_s: float
+    sim_s: float
+    control_timeouts: int
+    finished: bool             # the route reached its end (time or an ending event) in time
+
+
+def _overrides(cfg: ClosedLoopConfig, scenario: str, seed: int, planner: dict) -> dict:
+    bridge = {"scenario": scenario, "seed": int(seed), "instruction": cfg.instruction,
+              "reset_on_done": False, "sim.max_duration_s": cfg.duration_s + 5.0}
+    return {"sim_bridge": bridge, "vla_planner": dict(planner)}
+
+
+def _corrupt_cameras(sim, corruption, seed: int) -> None:
+    render = sim.render_cameras
+
+    def corrupted():
+        stamp = sim.stamp_ns
+        return {cam: apply_to_frame(corruption.name, img, corruption.severity, seed, cam, stamp)
+                for cam, img in render().items()}
+    sim.render_cameras = corrupted
+
+
+def run_stack_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str,
+                    planner: dict, corruption=None) -> StackRoute:
+    """Drive one route with the planner configured by `planner` (policy, bundle overrides)."""
+    ensure_local_dds()
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    start = time.monotonic()
+    stack = None
+    try:
+        stack = Stack(cfg.profile, context=context,
+                      extra_overrides=_overrides(cfg, scenario, seed, planner)).build()
+        bridge = stack.nodes["sim_bridge"].bridge
+        if corruption is not None:
+            _corrupt_cameras(bridge.sim, corruption, seed)
+        tracker = new_route(bridge.sim, cfg, scenario, seed, policy)
+        command = instruction_command(cfg)
+        track_step(tracker, bridge.sim, None, command)
+        step = bridge.step
+
+        def scored_step(timed_out: bool = False):
+            status = step(timed_out)
+            track_step(tracker, bridge.sim, status, command)
+            return status
+        bridge.step = scored_step
+        stack.start()
+        deadline = start + STARTUP_WALL_S + WALL_PER_SIM_S * cfg.duration_s
+        while (not tracker.ended and bridge.sim.time_s < cfg.duration_s
+               and time.monotonic() < deadline):
+            time.sleep(POLL_S)
+        finished = tracker.ended or bridge.sim.time_s >= cfg.duration_s
+        tracker.end("time" if finished else "wall_timeout")
+        return StackRoute(tracker.log, time.monotonic() - start, bridge.sim.time_s,
+                          bridge.control_timeouts, finished)
+    finally:
+        if stack is not None:
+            stack.destroy()
+        context.try_shutdown()
