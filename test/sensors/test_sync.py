@@ -63,11 +63,35 @@ def test_view_older_than_hold_bound_is_missing_and_set_degraded():
     assert sync.counters.degraded_sets == 1 and sync.counters.missing_views["left"] == 1
 
 
-def test_next_anchor_flushes_the_pending_set():
+def test_sets_wait_for_late_views_then_hold():
+    sync = _sync()
+    assert sync.add(_frame("front", 100), now_ns=100 * MS) == []
+    assert sync.add(_frame("front", 133), now_ns=105 * MS) == []  # both wait for their views
+    assert sync.add(_frame("left", 100), now_ns=106 * MS) == []
+    (first,) = sync.add(_frame("right", 100), now_ns=107 * MS)
+    assert first.stamp_ns == 100 * MS and first.held == ()
+    assert sync.poll(now_ns=124 * MS) == []  # the 133 set waits until 105 + 20 ms
+    (second,) = sync.poll(now_ns=125 * MS)
+    assert second.stamp_ns == 133 * MS and second.held == ("left", "right")
+    assert not second.degraded and second.frames["left"].stamp_ns == 100 * MS
+
+
+def test_a_complete_newer_set_pushes_out_an_older_incomplete_one():
     sync = _sync()
     sync.add(_frame("front", 100), now_ns=100 * MS)
-    (first,) = sync.add(_frame("front", 133), now_ns=133 * MS)
-    assert first.stamp_ns == 100 * MS and first.missing == ("left", "right")
+    sync.add(_frame("front", 133), now_ns=101 * MS)
+    sync.add(_frame("left", 133), now_ns=109 * MS)
+    older, newer = sync.add(_frame("right", 133), now_ns=110 * MS)
+    assert older.stamp_ns == 100 * MS and older.missing == ("left", "right") and older.degraded
+    assert newer.stamp_ns == 133 * MS and newer.held == () and not newer.degraded
+    assert [s.stamp_ns for s in sync.history] == [100 * MS, 133 * MS]
+
+
+def test_pending_sets_are_bounded():
+    sync = _sync(buffer_len=2)
+    emitted = [s for t in (0, 33, 66) for s in sync.add(_frame("front", t), now_ns=t * MS // 10)]
+    assert [s.stamp_ns for s in emitted] == [0]
+    assert emitted[0].missing == ("left", "right") and emitted[0].degraded
 
 
 def test_buffer_drops_oldest_and_counts_only_unused_frames():

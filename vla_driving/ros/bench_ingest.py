@@ -42,6 +42,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--encoding", default="rgb8", help="rgb8, bgr8, ... or jpeg/png")
+    parser.add_argument("--queue-depth", type=int, default=IngestConfig().queue_depth,
+                        help="DDS history depth of each camera subscription")
 
 
 def _publisher(args, cameras: list[str], env: dict) -> subprocess.Popen:
@@ -69,6 +71,7 @@ def run_bench(args) -> dict:
     transport = "compressed" if args.encoding in ("jpeg", "png") else "raw"
     config = IngestConfig(cameras=cameras, camera_topic=BENCH_TOPIC, transport=transport,
                           odometry_topic=BENCH_ODOMETRY, max_frame_age_s=5.0,
+                          queue_depth=args.queue_depth,
                           diagnostics_period_s=1.0)
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=domain)
@@ -99,12 +102,14 @@ def _figures(args, cameras, sent: dict, stats: dict, processing_ns) -> dict:
         per_camera[camera] = {
             "published": published, "received": src["received"],
             "lost_in_transport": max(0, published - src["received"]),
-            "rejected": sum(src["rejected"].values()), "dropped_in_sync": stats["dropped"][camera]}
+            "rejected": sum(src["rejected"].values()), "dropped_in_sync": stats["dropped"][camera],
+            "held_in_sets": stats["held_views"][camera]}
     dropped = sum(c["lost_in_transport"] + c["rejected"] + c["dropped_in_sync"]
                   for c in per_camera.values())
     return {
         "device": "CPU (shared machine)", "cameras": len(cameras), "rate_hz": args.rate,
         "width": args.width, "height": args.height, "encoding": args.encoding,
+        "queue_depth": args.queue_depth, "cpu_count": os.cpu_count(),
         "duration_s": args.duration, "ticks_published": sent.get("ticks", 0),
         "synchronised_sets": stats["sets"], "degraded_sets": stats["degraded_sets"],
         "dropped_total": dropped, "per_camera": per_camera,
@@ -118,10 +123,11 @@ def format_table(fig: dict) -> str:
              f"{fig['width']}x{fig['height']} {fig['encoding']}, {fig['duration_s']:g} s, "
              f"{fig['device']}",
              f"{'camera':<8} {'published':>9} {'received':>9} {'lost':>6} {'rejected':>8} "
-             f"{'dropped':>8}"]
+             f"{'dropped':>8} {'held':>5}"]
     for camera, c in fig["per_camera"].items():
         lines.append(f"{camera:<8} {c['published']:>9} {c['received']:>9} "
-                     f"{c['lost_in_transport']:>6} {c['rejected']:>8} {c['dropped_in_sync']:>8}")
+                     f"{c['lost_in_transport']:>6} {c['rejected']:>8} {c['dropped_in_sync']:>8} "
+                     f"{c['held_in_sets']:>5}")
     lines.append(f"synchronised sets: {fig['synchronised_sets']} of {fig['ticks_published']} "
                  f"ticks (degraded {fig['degraded_sets']}); dropped in total: "
                  f"{fig['dropped_total']}")

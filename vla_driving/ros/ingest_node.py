@@ -27,7 +27,7 @@ from ..sensors.ingest import Ingest, Rejection
 from ..types import SyncedSet
 from .conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
 from .parameters import declare_config
-from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
+from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS, sensor_qos
 
 NODE_NAME = "camera_ingest"
 PROCESSING_WINDOW = 4096
@@ -53,7 +53,8 @@ class IngestNode(Node):
         to_fields = compressed_fields if kind is CompressedImage else image_fields
         for camera in self.config.cameras:
             self.create_subscription(kind, self.config.topic_for(camera),
-                                     self._image_callback(camera, to_fields), SENSOR_QOS)
+                                     self._image_callback(camera, to_fields),
+                                     sensor_qos(self.config.queue_depth))
         self.create_subscription(Odometry, self.config.odometry_topic, self._on_odometry,
                                  SENSOR_QOS)
         self.create_subscription(String, self.config.instruction_topic, self._on_instruction,

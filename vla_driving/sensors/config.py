@@ -34,6 +34,9 @@ class IngestConfig(Config):
                                    "degraded", low=0.0, high=10.0)
     max_wait_s: float = param(0.05, "how long a set waits for late views after its anchor "
                                     "arrived (ROS clock)", low=0.0, high=1.0)
+    queue_depth: int = param(5, "DDS history depth of each camera subscription (sensor-data "
+                                "QoS keeps the last N; deeper rides out longer stalls)",
+                             low=1, high=100)
     buffer_len: int = param(4, "frames buffered per camera (the oldest is dropped)",
                             low=1, high=100)
     history: int = param(4, "synchronised sets kept for video input (T)", low=1, high=64)

@@ -6,7 +6,8 @@ Policy (all times are stamps/clock values in ns passed in by the caller; no wall
   only when that frame was never used in a set).
 - An anchor frame opens a pending set. It is emitted as soon as every other camera has a frame
   within `tolerance_ns` of the anchor stamp, or when `max_wait_ns` of clock time has passed
-  (`poll`), or when the next anchor frame arrives.
+  (`poll`), or when a newer pending set completes (sets leave in anchor order). At most
+  `buffer_len` sets wait; a further anchor frame forces the oldest out.
 - A view with no frame within tolerance is *held*: its newest frame not newer than the anchor
   (+ tolerance) is reused while it is at most `hold_max_ns` older than the anchor. Past that
   bound, or with no frame at all, the view is *missing* and the set is marked degraded.
@@ -62,7 +63,7 @@ class MultiViewSync:
         self.max_wait_ns = int(max_wait_ns)
         self._buffers: dict[str, deque[_Slot]] = {c: deque() for c in self.cameras}
         self._buffer_len = buffer_len
-        self._pending: _Pending | None = None
+        self._pending: deque[_Pending] = deque()
         self.history: deque[SyncedSet] = deque(maxlen=history)
         self.counters = SyncCounters(held_views={c: 0 for c in self.cameras},
                                      missing_views={c: 0 for c in self.cameras},
@@ -73,30 +74,39 @@ class MultiViewSync:
         buffer = self._buffers[frame.camera]
         if len(buffer) >= self._buffer_len:
             old = buffer.popleft()
-            if not old.used and (self._pending is None or old is not self._pending.anchor):
+            if not old.used and all(old is not p.anchor for p in self._pending):
                 self.counters.dropped[frame.camera] += 1
         slot = _Slot(frame)
         buffer.append(slot)
         emitted: list[SyncedSet] = []
         if frame.camera == self.anchor:
-            if self._pending is not None:
-                emitted.append(self._emit(self._pending))
-            self._pending = _Pending(slot, now_ns + self.max_wait_ns)
-        if self._pending is not None and self._complete(self._pending):
-            emitted.append(self._emit(self._pending))
-        return emitted
+            self._pending.append(_Pending(slot, now_ns + self.max_wait_ns))
+            if len(self._pending) > self._buffer_len:
+                emitted.append(self._emit(self._pending.popleft()))
+        return emitted + self._flush(now_ns)
 
     def poll(self, now_ns: int) -> list[SyncedSet]:
-        """Emit the pending set if its wait is over (call from a timer on the ROS clock)."""
-        if self._pending is not None and now_ns >= self._pending.deadline_ns:
-            return [self._emit(self._pending)]
-        return []
+        """Emit pending sets whose wait is over (call from a timer on the ROS clock)."""
+        return self._flush(now_ns)
+
+    def _flush(self, now_ns: int) -> list[SyncedSet]:
+        """Emit, oldest first, every pending set that is complete, past its deadline, or older
+        than a complete one."""
+        complete = [self._complete(p) for p in self._pending]
+        newest_complete = max((i for i, c in enumerate(complete) if c), default=-1)
+        emitted = []
+        for i in range(len(complete)):
+            pending = self._pending[0]
+            if not (i <= newest_complete or now_ns >= pending.deadline_ns):
+                break
+            emitted.append(self._emit(self._pending.popleft()))
+        return emitted
 
     def reset(self) -> None:
         """Forget buffers, the pending set and history (e.g. after the clock jumped back)."""
         for buffer in self._buffers.values():
             buffer.clear()
-        self._pending = None
+        self._pending.clear()
         self.history.clear()
 
     def _closest(self, camera: str, stamp_ns: int) -> _Slot | None:
@@ -122,7 +132,6 @@ class MultiViewSync:
         return newest if stamp_ns - newest.frame.stamp_ns <= self.hold_max_ns else None
 
     def _emit(self, pending: _Pending) -> SyncedSet:
-        self._pending = None
         anchor = pending.anchor
         anchor.used = True
         stamp = anchor.frame.stamp_ns
