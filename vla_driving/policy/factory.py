@@ -18,6 +18,11 @@ def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
         inner: DrivingPolicy = ConstantVelocityPolicy()
     else:
         inner = _vla_policy(cfg.bundle)
+        cameras = tuple(getattr(inner, "cameras", ()))
+        if cameras and cameras != tuple(cfg.ingest.cameras):
+            inner.close()
+            raise PolicyUnavailableError(f"{cfg.bundle}: the bundle expects cameras {list(cameras)}, "
+                                         f"ingest.cameras is {list(cfg.ingest.cameras)}")
     return TextScheduled(inner, cfg.text_period_s)
 
 
