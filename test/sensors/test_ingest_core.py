@@ -69,6 +69,7 @@ def test_backwards_and_stale_stamps_are_rejected():
     assert ingest.on_image("front", _img(), 4 * S, now_ns=5 * S).reason == "stamp_not_increasing"
     assert ingest.on_image("left", _img(), 4 * S, now_ns=5 * S).reason == "stale"
     assert ingest.on_image("rear", _img(), 5 * S, now_ns=5 * S).reason == "unknown_camera"
+    assert ingest.stats()["unknown_camera"] == 1
     rejected = ingest.stats()["sources"]
     assert rejected["front"]["rejected"] == {"stamp_not_increasing": 2}
     assert rejected["left"]["rejected"] == {"stale": 1}
@@ -133,3 +134,11 @@ def test_unexpected_decoder_failure_is_counted_not_raised(monkeypatch):
     ingest, _ = _ingest()
     rejection = ingest.on_image("front", _img(), S, now_ns=S)
     assert rejection.reason == "unexpected_error" and "decoder bug" in rejection.detail
+
+
+def test_on_set_callback_may_read_the_history():
+    seen = []
+    ingest = Ingest(IngestConfig(cameras=["front"]),
+                    on_set=lambda synced: seen.append(len(ingest.history())))
+    ingest.on_image("front", _img(), S, now_ns=S)
+    assert seen == [1]

@@ -76,11 +76,12 @@ class Ingest:
         self.ego: EgoState | None = None
         self.instruction = ""
         self.clock_resets = 0
+        self.unknown_camera = 0
         self.last_rejection: Rejection | None = None
         self._on_set = on_set
         self._last_stamp: dict[str, int] = {}
         self._last_now = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: on_set may read history()
 
     # -- inputs -------------------------------------------------------------------------------
     def on_image(self, camera: str, fields: RawImage | CompressedImage, stamp_ns: int,
@@ -89,6 +90,7 @@ class Ingest:
         with self._lock:
             self._check_clock(now_ns)
             if camera not in self.sync.cameras:
+                self.unknown_camera += 1
                 return self._reject(camera, REASON_UNKNOWN_CAMERA,
                                     f"not one of {list(self.sync.cameras)}", count=False)
             self.counters[camera].received += 1
@@ -167,6 +169,7 @@ class Ingest:
                 "sets": sync.sets, "degraded_sets": sync.degraded_sets,
                 "held_views": dict(sync.held_views), "missing_views": dict(sync.missing_views),
                 "dropped": dict(sync.dropped), "clock_resets": self.clock_resets,
+                "unknown_camera": self.unknown_camera,
                 "latency_ns": list(self.latency_ns),
             }
 
