@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from ..configuration import Config, param
 from .base import require
 from .casting_llm import CastingLLM
 
@@ -37,12 +38,18 @@ def import_gptqmodel():
 
 
 @dataclass
-class GptqSettings:
-    bits: int = 4
-    group_size: int = 128
-    desc_act: bool = False
-    sym: bool = True
-    damp_percent: float = 0.05
+class GptqSettings(Config):
+    """GPTQ quantization of the LLM (the projector and action head are never quantized)."""
+
+    bits: int = param(4, "weight bits", choices=(2, 4, 8))
+    group_size: int = param(128, "input columns sharing one scale/zero; must divide the LLM's "
+                            "hidden and MLP widths", low=8, high=4096)
+    desc_act: bool = param(False, "activation-order quantization (off: faster kernels, and what "
+                           "TensorRT-LLM expects)")
+    sym: bool = param(True, "symmetric quantization")
+    damp_percent: float = param(0.05, "Hessian dampening", low=0.0, high=1.0)
+    calibration_samples: int = param(128, "driving-data frames used for calibration",
+                                     low=1, high=100000)
 
 
 def quantize_llm(src_dir: str | Path, out_dir: str | Path, calibration: Sequence[list[int]],
