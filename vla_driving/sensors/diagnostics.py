@@ -78,7 +78,8 @@ def ingest_statuses(prefix: str, now: dict, before: dict | None, period_s: float
     message = "no synchronised sets (anchor " + anchor + ")" if sets == 0 else \
         f"{sets / period_s:.1f} sets/s, degraded {degraded}"
     values = {"sets": str(now["sets"]), "degraded_sets": str(now["degraded_sets"]),
-              "clock_resets": str(now["clock_resets"])}
+              "clock_resets": str(now["clock_resets"]),
+              "unknown_camera": str(now.get("unknown_camera", 0))}
     values.update({f"latency_ms.{k}": f"{v:.2f}" for k, v in latency.items()})
     values.update({f"held.{c}": str(n) for c, n in now["held_views"].items()})
     values.update({f"missing.{c}": str(n) for c, n in now["missing_views"].items()})
