@@ -44,6 +44,7 @@ class _Episode:
     samples: list
     frames: dict          # camera -> (stamps np.int64, [(format, bytes)])
     lanes: list | None
+    info: dict | None = None   # /sim/episode: scenario, seed, generator config
 
 
 def load_episode(path: str | Path, cfg: DatasetConfig) -> tuple[_Episode, list[str]]:
@@ -54,7 +55,8 @@ def load_episode(path: str | Path, cfg: DatasetConfig) -> tuple[_Episode, list[s
     samples, report = build_samples(bag, cfg.cameras, cfg.labels, episode=name)
     frames = {c: (np.array([f[0] for f in fs], dtype=np.int64), [(f[1], f[2]) for f in fs])
               for c, fs in bag.images.items()}
-    return _Episode(name, samples, frames, bag.lanes), bag.report.lines() + report.lines()
+    return _Episode(name, samples, frames, bag.lanes, bag.episode), \
+        bag.report.lines() + report.lines()
 
 
 class DrivingDataset(Dataset):

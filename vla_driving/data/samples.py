@@ -32,6 +32,7 @@ class Sample:
     instruction_completed: bool = False
     ground_truth: dict | None = None               # agents + road context at this frame
     collision: bool = False
+    pose: tuple = (0.0, 0.0, 0.0)                  # odometry x, y, yaw at the stamp (world)
 
 
 @dataclass
@@ -107,6 +108,8 @@ def _sample(bag: BagData, episode: str, stamp: int, labels, images: dict, tol: i
     done = _latest(bag.completed, stamp, tol)
     gt = _latest(bag.agents, stamp, tol)
     crash = _latest(bag.collision, stamp, tol)
+    t = np.array([(stamp - int(bag.odometry.t_ns[0])) / NS_PER_S])
+    x, y, yaw, _ = (float(v[0]) for v in bag.odometry.at(t))
     return Sample(episode, stamp, labels, images, instr[1] if instr else "",
                   bool(done[1]) if done else False, gt[1] if gt else None,
-                  bool(crash[1]) if crash else False)
+                  bool(crash[1]) if crash else False, (x, y, yaw))

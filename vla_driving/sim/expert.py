@@ -39,6 +39,23 @@ TURN_ANGLE = np.pi / 4
 SAME_DIRECTION = np.pi / 6    # same-direction traffic is IDM's job, not the conflict check
 
 
+LEFT, RIGHT = 1, -1
+
+
+def adjacent_lanes(network, index) -> list:
+    _from, _to, _id = index
+    count = len(network.graph[_from][_to])
+    return [(_from, _to, i) for i in (_id - 1, _id + 1) if 0 <= i < count]
+
+
+def lateral_left(vehicle, lane) -> float:
+    """Offset (m) of `lane`'s centre from the vehicle, positive to the driver's left (ROS)."""
+    s = lane.local_coordinates(vehicle.position)[0]
+    d = lane.position(s, 0.0) - vehicle.position
+    # highway-env's y points down: the driver's left is -90 degrees from the heading
+    return float(d[0] * np.sin(vehicle.heading) - d[1] * np.cos(vehicle.heading))
+
+
 @dataclass
 class _Intent:
     command: str
@@ -60,7 +77,7 @@ class ShadowExpert:
     # ---- command bookkeeping -------------------------------------------------------------
     def feasible(self, command: str) -> bool:
         if command in C.LANE_CHANGES:
-            return self._side_lane(C.LANE_CHANGES[command]) is not None
+            return self._side_lane(LEFT if command == C.CHANGE_LANE_LEFT else RIGHT) is not None
         if command in C.TURNS:
             return self._turn_destination(command) is not None
         return command in C.COMMANDS
@@ -76,7 +93,8 @@ class ShadowExpert:
         elif command == C.STOP:
             intent.target_speed = 0.0
         elif command in C.LANE_CHANGES:
-            intent.target_lane = self._side_lane(C.LANE_CHANGES[command]) or lane
+            side = LEFT if command == C.CHANGE_LANE_LEFT else RIGHT
+            intent.target_lane = self._side_lane(side) or lane
         elif command in C.TURNS:
             intent.destination = self._turn_destination(command)
             if intent.destination is not None:
@@ -167,16 +185,16 @@ class ShadowExpert:
         return float(np.arctan(self.wheelbase * yaw_rate / speed))
 
     # ---- helpers -------------------------------------------------------------------------
-    def _side_lane(self, step: int):
+    def _side_lane(self, side: int):
+        """The adjacent lane on the driver's `side` (+1 left, -1 right), judged geometrically:
+        highway-env lane ids do not run left to right on every map."""
         ego = self.ego
-        _from, _to, _id = ego.lane_index
-        lanes = ego.road.network.graph[_from][_to]
-        new_id = _id + step
-        if not 0 <= new_id < len(lanes):
-            return None
-        index = (_from, _to, new_id)
-        lane = ego.road.network.get_lane(index)
-        return index if lane.is_reachable_from(ego.position) else None
+        for index in adjacent_lanes(ego.road.network, ego.lane_index):
+            lane = ego.road.network.get_lane(index)
+            if lane.is_reachable_from(ego.position) and \
+                    np.sign(lateral_left(ego, lane)) == side:
+                return index
+        return None
 
     def _lane_change_safe(self, lane_index) -> bool:
         ego = self.ego

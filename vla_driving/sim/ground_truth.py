@@ -104,11 +104,19 @@ def agent_of(obj, agent_id: int) -> Agent:
                  lane)
 
 
+def ego_lane_from_left(ego, lanes, lane_id: int) -> int:
+    """1 for the leftmost lane (driver's view), counted geometrically."""
+    from .expert import lateral_left
+
+    own = lateral_left(ego, lanes[lane_id])
+    return 1 + sum(lateral_left(ego, lane) > own + 0.5 for lane in lanes)
+
+
 def road_context(scenario, ego) -> dict:
     """Road elements of the scene graph: type, structure, direction, lanes, facilities."""
     _from, _to, lane_id = ego.lane_index
     lanes = ego.road.network.graph[_from][_to]
     return {"scenario": scenario.name, "type": scenario.road_type,
             "structure": scenario.structure, "direction": scenario.direction,
-            "lane_count": len(lanes), "ego_lane": int(lane_id) + 1,     # 1 = leftmost
+            "lane_count": len(lanes), "ego_lane": ego_lane_from_left(ego, lanes, lane_id),
             "facilities": list(scenario.facilities), "ego_lane_name": lane_name(ego.lane_index)}

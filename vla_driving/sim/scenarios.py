@@ -64,7 +64,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "highway", "merge", "one-way", ("on-ramp",), _merge, (20.0, 28.0)),
     Scenario("intersection", "intersection-v0", (C.TURN_LEFT, C.TURN_RIGHT, C.GO_STRAIGHT,
                                                  C.KEEP_LANE, C.SLOW_DOWN, C.STOP),
-             "urban", "intersection", "two-way", ("intersection", "crosswalk-free junction"),
+             "urban", "intersection", "two-way", ("intersection", "priority road"),
              _intersection, (7.0, 10.0)),
     Scenario("roundabout", "roundabout-v0", LONGITUDINAL, "urban", "roundabout", "one-way",
              ("roundabout", "yield at entry"), _roundabout, (7.0, 12.0)),

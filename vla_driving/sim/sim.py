@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -72,7 +73,9 @@ class Sim:
                         "duration": self.cfg.max_duration_s, "offscreen_rendering": True})
         if self.env is not None:
             self.env.close()
-        self.env = gym.make(self.scenario.env_id, config=env_cfg).unwrapped
+        with warnings.catch_warnings():     # older env versions are the ones with these maps
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.env = gym.make(self.scenario.env_id, config=env_cfg).unwrapped
         self.env.reset(seed=self.seed % SEED_MODULUS)
         self.ego = install_ego(self.env, self.cfg)
         self._make_trucks(rng)

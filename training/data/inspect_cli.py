@@ -1,0 +1,72 @@
+"""`vla-train data inspect`: what is in a data folder (or bag): counts, skips, class histogram,
+and a contact sheet PNG with the future trajectory drawn on the frames."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+from vla_driving.meta_action import SPEED_LEVELS, STEERING_LEVELS
+
+from .contact_sheet import contact_sheet
+from .dataset import DatasetConfig, DrivingDataset
+from .index import find_bags
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("root", type=Path, help="data folder or one bag")
+    parser.add_argument("--sheet", type=Path, default=None,
+                        help="contact sheet PNG (default: ROOT/contact_sheet.png)")
+    parser.add_argument("--frames", type=int, default=12, help="frames on the contact sheet")
+    parser.add_argument("--odometry-topic", default=None, help="odometry topic of car bags")
+    parser.add_argument("--verbose", action="store_true", help="print every reader report line")
+
+
+def histogram(ds: DrivingDataset) -> Counter:
+    return Counter((s.labels.meta.steering, s.labels.meta.speed)
+                   for _, s in (ds.sample(i) for i in range(len(ds))))
+
+
+def print_histogram(hist: Counter) -> None:
+    total = max(sum(hist.values()), 1)
+    width = max(len(s) for s in SPEED_LEVELS)
+    print(f"{'steering/speed':<18}" + "".join(f"{s:>{width + 1}}" for s in SPEED_LEVELS)
+          + f"{'total':>9}")
+    for st in STEERING_LEVELS:
+        row = [hist[(st, sp)] for sp in SPEED_LEVELS]
+        print(f"{st:<18}" + "".join(f"{n:>{width + 1}}" for n in row)
+              + f"{sum(row):>6} {100 * sum(row) / total:4.1f}%")
+    cols = [sum(hist[(st, sp)] for st in STEERING_LEVELS) for sp in SPEED_LEVELS]
+    print(f"{'total':<18}" + "".join(f"{n:>{width + 1}}" for n in cols) + f"{total:>6}")
+
+
+def main(args: argparse.Namespace) -> int:
+    bags = find_bags(args.root)
+    if not bags:
+        print(f"no bags under {args.root}")
+        return 1
+    cfg = DatasetConfig()
+    if args.odometry_topic:
+        cfg = DatasetConfig.from_dict({**cfg.to_dict(), "topics": {
+            **cfg.topics.to_dict(), "odometry": args.odometry_topic}})
+    ds = DrivingDataset(bags, cfg)
+    scenarios = Counter((ep.info or {}).get("scenario", "bag") for ep in ds.episodes)
+    frames = Counter()
+    for ep in ds.episodes:
+        frames[(ep.info or {}).get("scenario", "bag")] += len(ep.samples)
+    print(f"{len(bags)} bag(s), {len(ds)} labelled frames; "
+          + ", ".join(f"{k}: {scenarios[k]} episodes / {frames[k]} frames" for k in sorted(scenarios)))
+    if not ds.has_frames:
+        print("no camera frames: trajectories and controls only")
+    lines = ds.report if args.verbose else [ln for ln in ds.report if "skipped" in ln
+                                            or "missing" in ln or "stops" in ln or "says" in ln]
+    for line in lines:
+        print(line)
+    print_histogram(histogram(ds))
+    if len(ds):
+        sheet = contact_sheet(ds, args.sheet or (Path(args.root) if Path(args.root).is_dir()
+                                                 else Path(".")) / "contact_sheet.png",
+                              n=args.frames)
+        print(f"contact sheet: {sheet}")
+    return 0
