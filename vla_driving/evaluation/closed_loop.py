@@ -70,19 +70,31 @@ def instruction_command(cfg: ClosedLoopConfig) -> str:
     return command_from_text(cfg.instruction) or KEEP_LANE
 
 
-def run_expert_route(cfg: ClosedLoopConfig, scenario: str, seed: int) -> RouteLog:
-    """The IDM/MOBIL shadow expert drives the simulator itself (no ROS), scored the same way."""
+def run_expert_route(cfg: ClosedLoopConfig, scenario: str, seed: int,
+                     record_to: str | Path | None = None) -> RouteLog:
+    """The IDM/MOBIL shadow expert drives the simulator itself (no ROS), scored the same way;
+    with `record_to` the route is also written as a bag for open-loop replay."""
     from ..sim import make_sim
     bridge = bridge_config(cfg, scenario, seed)
     sim = make_sim(scenario, seed, bridge.sim)
     command = instruction_command(cfg)
     tracker = new_route(sim, cfg, scenario, seed, EXPERT)
+    recorder = None
+    if record_to is not None:
+        from .episode_recorder import EpisodeRecorder
+        recorder = EpisodeRecorder(record_to, list(bridge.sim.cameras), bridge.camera_every,
+                                   int(bridge.start_time_s * 1e9))
+        recorder.describe({"scenario": scenario, "seed": seed, "driver": EXPERT})
     try:
         track_step(tracker, sim, None, command)
         while sim.time_s < cfg.duration_s and not tracker.ended:
+            if recorder is not None:
+                recorder.record(sim, cfg.instruction)
             status = sim.step(sim.expert_action(command))
             track_step(tracker, sim, status, command)
     finally:
         sim.close()
+        if recorder is not None:
+            recorder.close()
     tracker.end("time")
     return tracker.log

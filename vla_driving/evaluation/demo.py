@@ -1,0 +1,120 @@
+"""`vla-driving demo` (`make demo`): the main job in a few minutes on a CPU machine.
+
+1. Closed loop: the default bundle drives a held-out highway route for a minute of simulated
+   time through the real ROS 2 nodes (sim bridge, planner, controller, lockstep /clock); the
+   constant-velocity baseline drives the same route through the same nodes, and the IDM/MOBIL
+   expert drives it directly while the route is recorded to a bag.
+2. Open loop: that recorded episode is replayed through the planner's ingest and policy, for
+   the model and the baselines.
+3. A summary table and the report directory.
+Without the default bundle it says so and exits non-zero: it never swaps in a baseline silently
+(`--baseline-only` runs the same job with the baselines, labelled as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from ..data.bag_reader import read_bag
+from .closed_loop import EXPERT, ClosedLoopConfig, run_expert_route
+from .closed_loop_cli import MODEL, _planners, write_closed_loop_report
+from .closed_loop_scoring import aggregate, score_route
+from .policies import EXPERT_RECORDED, baseline_policies, load_model_policy
+from .replay import ReplayConfig
+from .replay_cli import run_replay
+from .report import CLEAN, headline, markdown_table, write_report
+
+LOG = logging.getLogger(__name__)
+REPO_BUNDLE = Path(__file__).resolve().parents[2] / "models" / "default"
+EPISODE_BAG = "expert_episode"
+
+
+def default_bundle() -> Path:
+    """models/default of the source tree, else of the installed share directory."""
+    if (REPO_BUNDLE / "manifest.json").is_file():
+        return REPO_BUNDLE
+    share = Path(sys.prefix) / "share" / "vla_driving" / "models" / "default"
+    return share if (share / "manifest.json").is_file() else REPO_BUNDLE
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bundle", type=Path, default=None, help="bundle (default: models/default)")
+    parser.add_argument("--duration", type=float, default=60.0, help="simulated seconds")
+    parser.add_argument("--scenario", default="highway")
+    parser.add_argument("--seed", type=int, default=1000, help="held-out episode seed")
+    parser.add_argument("--out", type=Path, default=None, help="report directory")
+    parser.add_argument("--baseline-only", action="store_true",
+                        help="run without a model bundle (baselines only, labelled as such)")
+
+
+def _closed_loop(cfg: ClosedLoopConfig, planners: dict, out: Path) -> dict:
+    from ..ros.closed_loop_runner import run_stack_route
+    rows: dict[str, list] = {}
+    for name, planner in planners.items():
+        route = run_stack_route(cfg, cfg.scenarios[0], cfg.seeds[0], name, planner)
+        row = score_route(route.log)
+        row.update(wall_s=route.wall_s, control_timeouts=route.control_timeouts,
+                   finished=route.finished)
+        rows[name] = [row]
+    start = time.monotonic()
+    expert = score_route(run_expert_route(cfg, cfg.scenarios[0], cfg.seeds[0],
+                                          record_to=out / EPISODE_BAG))
+    expert["wall_s"] = time.monotonic() - start
+    rows[EXPERT] = [expert]
+    return {CLEAN: {n: {"summary": aggregate(r), "routes": r} for n, r in rows.items()}}
+
+
+def _summary(closed: dict, replay: dict) -> list[dict]:
+    out = []
+    for name, value in closed[CLEAN].items():
+        route = value["routes"][0]
+        replayed = EXPERT_RECORDED if name == EXPERT else name
+        open_loop = headline(replay[CLEAN][replayed]) if replayed in replay[CLEAN] else {}
+        out.append({"policy": name, "driving score": route["driving_score"],
+                    "route completion (%)": route["route_completion"],
+                    "infractions": sum(route["infractions"].values()),
+                    "sim s": route["duration_s"], "wall s": route.get("wall_s"),
+                    "replay L2 UniAD (m)": open_loop.get("L2 avg UniAD (m)"),
+                    "replay L2 ST-P3 (m)": open_loop.get("L2 avg ST-P3 (m)"),
+                    "replay collision (%)": open_loop.get("collision avg UniAD (%)")})
+    return out
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    bundle = args.bundle or default_bundle()
+    if not args.baseline_only and not (bundle / "manifest.json").is_file():
+        print(f"vla-driving demo: the model bundle is missing ({bundle}/manifest.json not "
+              f"found). Build it first (see docs/training.md), or run "
+              f"`vla-driving demo --baseline-only` to see the job with the baselines only.",
+              file=sys.stderr)
+        return 1
+    out = args.out or Path("reports") / time.strftime("demo-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = ClosedLoopConfig(scenarios=[args.scenario], seeds=[args.seed], duration_s=args.duration)
+    planners = _planners("" if args.baseline_only else str(bundle))
+    started = time.monotonic()
+    closed = _closed_loop(cfg, planners, out)
+    policies = baseline_policies()
+    if not args.baseline_only:
+        policies = {MODEL: load_model_policy(str(bundle)), **policies}
+    runs, frames = run_replay([read_bag(out / EPISODE_BAG)], policies, ReplayConfig(), [])
+    settings = {"title": "Demo: open-loop replay of the expert's route", "bundle":
+                "(baselines only)" if args.baseline_only else str(bundle), "seed": args.seed,
+                "scenario": args.scenario}
+    replay_doc = write_report(out / "replay", runs, settings, mcap_frames=frames)
+    write_closed_loop_report(out / "closed_loop", closed, {**settings, **cfg.to_dict(),
+                                                           "title": "Demo closed loop"})
+    for policy in policies.values():
+        policy.close()
+    print(f"\nvla-driving demo ({args.scenario}, seed {args.seed}, {args.duration:.0f} s "
+          f"simulated, {time.monotonic() - started:.0f} s wall)\n")
+    print("\n".join(markdown_table(_summary(closed, replay_doc["results"]))))
+    print(f"\nreports: {out / 'closed_loop' / 'report.md'}  {out / 'replay' / 'report.md'}")
+    if args.baseline_only:
+        print("(baselines only: no model bundle was used)")
+    return 0
