@@ -5,6 +5,8 @@ configured control message, and stops comfortably when the watchdog trips (see
 from __future__ import annotations
 
 import sys
+import time
+from collections import deque
 
 import numpy as np
 import rclpy
@@ -27,6 +29,7 @@ from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
 
 NODE_NAME = "trajectory_controller"
 DIAGNOSTICS_PERIOD_S = 1.0
+TICK_WINDOW = 10_000
 
 
 class ControllerNode(Node):
@@ -37,6 +40,7 @@ class ControllerNode(Node):
         self.adapter = adapter_for(self.cfg.output)
         self.msg_type = import_message(self.adapter.msg_type)
         self.last_command: ControlCommand | None = None
+        self.tick_wall_s: deque[float] = deque(maxlen=TICK_WINDOW)  # for rate-jitter figures
         self.rejected_plans = 0
         self._last_diag_ns = 0
         self._last_mode = ""
@@ -72,6 +76,7 @@ class ControllerNode(Node):
         now = self._now_ns()
         if now == 0:
             return  # use_sim_time and no /clock yet
+        self.tick_wall_s.append(time.monotonic())
         cmd = self.core.step(now)
         self.last_command = cmd
         msg = fill_message(self.msg_type(), self.adapter.fields(cmd, self.cfg))

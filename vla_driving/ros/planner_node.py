@@ -9,6 +9,7 @@ Planning runs in its own callback group at `rate_hz` (ROS clock), on the newest 
 from __future__ import annotations
 
 import sys
+import time
 from typing import Callable
 
 import rclpy
@@ -146,10 +147,12 @@ class PlannerNode(LifecycleNode):
         core = self.core
         if now == 0 or core is None:
             return None
+        start = time.perf_counter()
         result = core.cycle(now)
         self.last_result = result
         if result.plan is not None:
             self._publish_plan(result, now)
+            core.record({"node_cycle": time.perf_counter() - start})
         elif result.status == STATUS_ERROR:
             self._pubs["status"].publish(String(data=status_json(False, result.stamp_ns,
                                                                  result.error, now)))

@@ -1,0 +1,152 @@
+"""`vla-driving bench stack --bundle B [--json PATH]`: the sim profile in real time, with figures.
+
+Prints planner latency percentiles per stage, the controller's wall-clock rate jitter, and the
+node overhead: the planner node's cycle (frames -> observation -> infer -> messages published)
+divided by bare `DrivingPolicy.infer` on the same observations, timed right after the run in the
+same process (target <= 1.1). `--bundle constant_velocity` runs the baseline policy.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vla_driving.policy.base import DrivingPolicy
+from vla_driving.policy.factory import make_policy
+from vla_driving.policy.planner_outputs import percentiles
+from vla_driving.policy.wrappers import PolicyWrapper
+
+DEFAULT_PROFILE = Path(__file__).resolve().parents[2] / "config" / "sim.yaml"
+BASELINE = "constant_velocity"
+MAX_CAPTURED = 500
+
+
+class Capture(PolicyWrapper):
+    """Keeps the observations the node planned on, to time the bare policy on the same inputs."""
+
+    def __init__(self, inner: DrivingPolicy) -> None:
+        super().__init__(inner)
+        self.observations = []
+
+    def infer(self, observation):
+        if len(self.observations) < MAX_CAPTURED:
+            self.observations.append(observation)
+        return self.inner.infer(observation)
+
+    def take_text(self):
+        return self.inner.take_text() if hasattr(self.inner, "take_text") else []
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--bundle", default="models/default",
+                        help=f"model bundle directory, or '{BASELINE}' for the baseline")
+    parser.add_argument("--config", default=str(DEFAULT_PROFILE), help="profile YAML (sim)")
+    parser.add_argument("--duration", type=float, default=10.0, help="wall seconds to run")
+    parser.add_argument("--rate", type=float, default=None, help="planning rate override (Hz)")
+    parser.add_argument("--text-period", type=float, default=0.0,
+                        help="scene-text period during the run (0: only on request, so text "
+                             "decoding does not compete with the timed action path)")
+    parser.add_argument("--json", default=None, help="also write the figures as JSON here")
+
+
+def run_stack(args) -> tuple[dict, Capture]:
+    import rclpy
+
+    from . import ensure_local_dds
+    from .bringup import Stack
+
+    ensure_local_dds()
+    captured: dict = {}
+
+    def factory(cfg):
+        captured["policy"] = Capture(make_policy(cfg))
+        return captured["policy"]
+
+    planner = {"policy": BASELINE} if args.bundle == BASELINE else {"policy": "vla",
+                                                                    "bundle": args.bundle}
+    planner["text_period_s"] = args.text_period
+    if args.rate:
+        planner["rate_hz"] = args.rate
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    stack = Stack(args.config, context=context,
+                  extra_overrides={"vla_planner": planner, "sim_bridge": {"synchronous": False}},
+                  node_kwargs={"vla_planner": {"policy_factory": factory}})
+    try:
+        stack.start()
+        time.sleep(args.duration)
+        planner_node = stack.nodes["vla_planner"]
+        figures = {"latency_s": {k: list(v) for k, v in planner_node.core.latencies.items()},
+                   "ticks": list(stack.nodes["trajectory_controller"].tick_wall_s),
+                   "rate_hz": planner_node.cfg.rate_hz,
+                   "control_rate_hz": stack.nodes["trajectory_controller"].cfg.rate_hz,
+                   "cycles": planner_node.core.cycles, "errors": planner_node.core.errors}
+    finally:
+        stack.destroy()
+        context.try_shutdown()
+    return figures, captured["policy"]
+
+
+def bare_infer_s(policy: Capture) -> list[float]:
+    """Bare policy.infer on the captured observations (text scheduling off: never due)."""
+    inner = policy.inner.inner if hasattr(policy.inner, "inner") else policy.inner
+    times = []
+    for obs in policy.observations:
+        start = time.perf_counter()
+        inner.infer(obs)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def summarise(figures: dict, bare: list[float]) -> dict:
+    periods = np.diff(figures["ticks"]) if len(figures["ticks"]) > 1 else np.array([])
+    nominal = 1.0 / figures["control_rate_hz"]
+    node = np.median(figures["latency_s"].get("node_cycle", [np.nan]))
+    in_node = np.median(figures["latency_s"].get("infer", [np.nan]))
+    return {
+        "device": f"{platform.processor() or platform.machine()} ({platform.node()})",
+        "planner_ms": {k: {p: 1000 * v for p, v in percentiles(vals).items()}
+                       for k, vals in figures["latency_s"].items()},
+        "planner_cycles": figures["cycles"], "planner_errors": figures["errors"],
+        "controller": {"ticks": len(figures["ticks"]), "nominal_ms": 1000 * nominal,
+                       "period_mean_ms": 1000 * float(np.mean(periods)) if periods.size else None,
+                       "jitter_std_ms": 1000 * float(np.std(periods)) if periods.size else None,
+                       "jitter_p99_abs_ms": 1000 * float(np.percentile(np.abs(periods - nominal), 99))
+                       if periods.size else None},
+        "bare_infer_ms": {p: 1000 * v for p, v in percentiles(bare).items()},
+        "node_overhead": float(node / np.median(bare)) if bare else None,
+        "node_overhead_target": 1.1,
+        "node_cycle_over_in_node_infer": float(node / in_node),
+    }
+
+
+def print_table(summary: dict) -> None:
+    print(f"device: {summary['device']}")
+    print(f"{'stage':<18}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}")
+    rows = dict(summary["planner_ms"], bare_infer=summary["bare_infer_ms"])
+    for stage, p in rows.items():
+        print(f"{stage:<18}" + "".join(f"{p.get(k, float('nan')):>10.2f}" for k in ("p50", "p90", "p99")))
+    c = summary["controller"]
+    print(f"controller: {c['ticks']} ticks, period mean {c['period_mean_ms']} ms "
+          f"(nominal {c['nominal_ms']:.1f}), jitter std {c['jitter_std_ms']} ms, "
+          f"p99 |dev| {c['jitter_p99_abs_ms']} ms")
+    print(f"node overhead (node cycle / bare infer, medians): {summary['node_overhead']} "
+          f"(target <= {summary['node_overhead_target']}); node cycle / infer inside the node: "
+          f"{summary['node_cycle_over_in_node_infer']:.3f}")
+
+
+def main(args) -> int:
+    import torch
+    torch.set_num_threads(2)
+    figures, policy = run_stack(args)
+    summary = summarise(figures, bare_infer_s(policy))
+    summary.update({"bundle": args.bundle, "config": args.config, "duration_s": args.duration})
+    print_table(summary)
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=1))
+    policy.close()
+    return 0
