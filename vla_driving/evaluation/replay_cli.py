@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cameras", nargs="+", default=["bev_near", "bev_far"])
     parser.add_argument("--live", action="store_true",
                         help="publish the bags on ROS 2 with /clock for the running nodes")
+    parser.add_argument("--rate", type=float, default=1.0, help="--live: playback speed factor")
 
 
 def _corruptions(names: list[str], severity: int) -> list[Corruption]:
@@ -85,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.live:
         from ..ros.bag_player import play_bags_live
-        return play_bags_live(args.bags)
+        return play_bags_live(args.bags, args.rate)
     try:
         corruptions = _corruptions(args.corruptions, args.severity)
         cfg = ReplayConfig(cameras=list(args.cameras), max_frames=args.max_frames, seed=args.seed,
