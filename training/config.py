@@ -39,6 +39,8 @@ class StageConfig(Config):
     warmup_steps: int = param(10, "linear warm-up steps, then cosine decay to 10 %", low=0)
     weight_decay: float = param(0.01, "AdamW weight decay", low=0.0, high=1.0)
     grad_clip: float = param(1.0, "gradient norm clip (0 = off)", low=0.0)
+    text_per_batch: int = param(0, "drive task: samples per batch that also get the (long) text "
+                                "target; the others train the action head only (0 = all)", low=0)
     checkpoint_every: int = param(0, "also save every N steps (0 = only at the end)", low=0)
     weights: LossWeights = param(LossWeights(), "loss weights")
 

@@ -6,7 +6,6 @@ picks its splits, so the training code depends on the contract dict and nothing 
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from .synthetic import SyntheticDrivingDataset
@@ -15,20 +14,42 @@ SYNTHETIC = "synthetic"
 TRAIN_SPLIT, VAL_SPLIT = "train", "val"
 
 
-def open_splits(data: str, image_size: int = 32):
-    """(train, val) Datasets yielding the contract dict; `synthetic[:N]` needs no files."""
+def open_splits(data: str, image_size: int = 32, frames: int = 2):
+    """(train, val) Datasets yielding the contract dict; `synthetic[:N]` needs no files.
+
+    Images are decoded at the model's `image_size` with `frames` history frames.
+    """
     if data.split(":")[0] == SYNTHETIC:
         size = int(data.split(":")[1]) if ":" in data else 96
-        return (SyntheticDrivingDataset(size, image_size=image_size, seed=0),
-                SyntheticDrivingDataset(max(8, size // 4), image_size=image_size, seed=1))
+        return (SyntheticDrivingDataset(size, frames, image_size=image_size, seed=0),
+                SyntheticDrivingDataset(max(8, size // 4), frames, image_size=image_size, seed=1))
     path = Path(data)
     if not path.exists():
         raise FileNotFoundError(f"--data {path}: no such directory (generate it first, or use "
                                 f"'{SYNTHETIC}')")
-    return open_split(path, TRAIN_SPLIT), open_split(path, VAL_SPLIT)
+    return (open_split(path, TRAIN_SPLIT, image_size, frames),
+            open_split(path, VAL_SPLIT, image_size, frames))
 
 
-def open_split(path: Path, split: str):
+def dataset_config(image_size: int, frames: int):
+    from .data.dataset import DatasetConfig
+
+    return DatasetConfig(image_size=image_size, history=frames)
+
+
+def open_split(path: Path, split: str, image_size: int, frames: int):
     """The dataset part's Dataset for one split of a generated data dir."""
-    module = importlib.import_module("vla_driving_training.data.dataset")
-    return module.open_split(path, split)
+    from .data.dataset import open_split as open_data_split
+
+    return open_data_split(path, split, dataset_config(image_size, frames))
+
+
+def open_all(path: str | Path, image_size: int, frames: int):
+    """Every frame of every bag under `path` (held-out evaluation: no split, no filtering)."""
+    from .data.dataset import DrivingDataset
+    from .data.index import find_bags
+
+    bags = find_bags(Path(path))
+    if not bags:
+        raise FileNotFoundError(f"no bags under {path}")
+    return DrivingDataset(bags, dataset_config(image_size, frames))

@@ -21,7 +21,8 @@ from vla_driving.model.checkpoint import save_checkpoint
 
 from .collate import collate_samples
 from .config import StageConfig, TrainConfig
-from .tasks import batch_loss
+from .tasks import batch_loss, has_task_data
+from .tokenizer_train import text_fields
 from .validate import format_metrics, validate
 
 LOG = logging.getLogger(__name__)
@@ -67,6 +68,13 @@ def batches(loader, sampler_epoch_setter=None):
         epoch += 1
 
 
+def usable_tasks(dataset, tasks: list[str], probes: int = 64) -> list[str]:
+    """The stage's tasks that some of `probes` evenly spaced samples can feed."""
+    step = max(1, len(dataset) // probes)
+    samples = [text_fields(dataset, i) for i in range(0, len(dataset), step)]
+    return [t for t in tasks if any(has_task_data(s, t) for s in samples)]
+
+
 def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfig,
               stage: StageConfig, out_dir: Path) -> dict:
     """Train one stage; returns its validation metrics (computed on the main process)."""
@@ -74,6 +82,12 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     from tqdm.auto import tqdm
 
     set_seed(cfg.seed)
+    tasks = usable_tasks(train_set, stage.tasks)
+    if not tasks:
+        LOG.warning("stage %s: the data has nothing for tasks %s (no captions/QA?); skipped",
+                    stage.name, stage.tasks)
+        _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, 0, [])
+        return {"loss": [], "metrics": {}, "seconds": 0.0, "skipped": True}
     params = set_trainable(model, stage.trainable)
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
@@ -92,8 +106,8 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     ddp_model.train()
     for step in range(1, stage.steps + 1):
         batch = next(data)
-        loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, stage.tasks,
-                                 stage.weights, rng)
+        loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
+                                 stage.weights, rng, stage.text_per_batch)
         accelerator.backward(loss)
         if stage.grad_clip > 0:
             accelerator.clip_grad_norm_(params, stage.grad_clip)

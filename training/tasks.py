@@ -76,28 +76,64 @@ def select(batch: dict, keep: list[int]) -> dict:
     return {k: (v[index] if torch.is_tensor(v) else [v[i] for i in keep]) for k, v in batch.items()}
 
 
+def has_task_data(sample: dict, task: str) -> bool:
+    """Whether one sample can feed `task` (frames without ground truth have no caption/QA)."""
+    if task == "caption":
+        return bool(sample["description"].strip())
+    if task == "qa":
+        return bool(sample["qa"])
+    return True
+
+
+def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights,
+                text_per_batch: int) -> dict[str, torch.Tensor]:
+    """Action losses on the whole batch; the text loss on the first `text_per_batch` samples.
+
+    With `text_per_batch` > 0 the action pass has no target text (short sequences) and a second
+    pass decodes the text of a few samples: the same losses at a fraction of the CPU time.
+    """
+    n = len(batch["instruction"])
+    if not 0 < text_per_batch < n:
+        keep, prompts, tgts = drive_inputs(batch, tokenizer)
+        out = model(images, batch["ego"], batch["past"], prompts, tgts, use_queries=True)
+        return {"drive_text": weights.text * text_loss(out),
+                **action_losses(out.actions, batch, model_cfg, weights)}
+    _, prompts, _ = drive_inputs(batch, tokenizer)
+    out = model(images, batch["ego"], batch["past"], prompts, None, use_queries=True)
+    terms = action_losses(out.actions, batch, model_cfg, weights)
+    sub = select(batch, list(range(text_per_batch)))
+    _, prompts, tgts = drive_inputs(sub, tokenizer)
+    text_out = model(images[:text_per_batch], sub["ego"], sub["past"], prompts, tgts,
+                     use_queries=True)
+    terms["drive_text"] = weights.text * text_loss(text_out)
+    return terms
+
+
 def batch_loss(model, model_cfg, tokenizer: TextTokenizer, batch: dict, tasks: list[str],
-               weights: LossWeights, rng: random.Random) -> tuple[torch.Tensor, dict[str, float]]:
+               weights: LossWeights, rng: random.Random,
+               text_per_batch: int = 0) -> tuple[torch.Tensor, dict[str, float]]:
     """Weighted sum of the stage's task losses on one batch (model may be DDP-wrapped)."""
     images = normalise_images(batch["images"], model_cfg.vision)
     terms: dict[str, torch.Tensor] = {}
     for task in tasks:
         if task == "drive":
-            keep, prompts, tgts = drive_inputs(batch, tokenizer)
-        elif task == "qa":
+            terms.update(drive_terms(model, model_cfg, tokenizer, batch, images, weights,
+                                     text_per_batch))
+            continue
+        if task == "qa":
             keep, prompts, tgts = qa_inputs(batch, tokenizer, rng)
         else:
             keep, prompts, tgts = caption_inputs(batch, tokenizer)
         if not keep:
             continue
         sub = select(batch, keep)
-        out = model(images[keep], sub["ego"], sub["past"], prompts, tgts,
-                    use_queries=task == "drive")
+        out = model(images[keep], sub["ego"], sub["past"], prompts, tgts, use_queries=False)
         text_weight = weights.qa if task == "qa" and "drive" in tasks else weights.text
         terms[f"{task}_text"] = text_weight * text_loss(out)
-        if task == "drive":
-            terms.update(action_losses(out.actions, sub, model_cfg, weights))
     if not terms:
-        raise ValueError(f"batch has nothing to train for tasks {tasks} (no captions/QA?)")
+        # Nothing to learn in this batch (no captions/QA): a zero loss still attached to the
+        # graph, so that every DDP rank runs the same collective ops.
+        return images.sum() * 0.0 + sum(p.sum() * 0.0 for p in model.parameters()
+                                         if p.requires_grad), {}
     total = sum(terms.values())
     return total, {k: float(v.detach()) for k, v in terms.items()}

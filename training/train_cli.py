@@ -46,7 +46,8 @@ def main(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     cfg = configure(args)
-    train_set, val_set = open_splits(args.data, cfg.model.vision.image_size)
+    train_set, val_set = open_splits(args.data, cfg.model.vision.image_size,
+                                     cfg.model.vision.num_frames)
     result = train(cfg, train_set, val_set, args.out, resume_from=args.resume,
                    stages=args.stages)
     for name, r in result["results"].items():

@@ -74,8 +74,9 @@ def run_episode(spec: EpisodeSpec, out_dir: Path, cfg: GenerateConfig) -> dict:
     frames, status = 0, None
     with Writer(path, version=BAG_VERSION, storage_plugin=PLUGINS[cfg.storage]) as writer:
         out = _BagOut(writer, cfg.sim.cameras)
+        content = {k: v for k, v in cfg.to_dict().items() if k != "storage"}  # same data either way
         info = {"scenario": spec.scenario, "seed": spec.seed, "index": spec.index,
-                "config": cfg.to_dict(), "cruise_speed": sim.expert.cruise_speed}
+                "config": content, "cruise_speed": sim.expert.cruise_speed}
         out.put(TP.TOPIC_SIM_EPISODE, offset, M.string(json.dumps(info, sort_keys=True)))
         out.put(TP.TOPIC_SIM_LANES, offset, M.string(json.dumps([asdict(g) for g in sim.lanes])))
         max_steps = int(round(cfg.episode_s * cfg.sim.step_hz))
