@@ -114,6 +114,8 @@ class Stack:
         if self._thread is not None:
             self._thread.join(timeout=5.0)
         for node in self.nodes.values():
+            if self.executor is not None:
+                self.executor.remove_node(node)
             node.destroy_node()
         self.nodes, self.executor, self._thread = {}, None, None
 
