@@ -33,5 +33,15 @@ test-all: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/vla-driving demo
 
+# Simulator data (training seeds 0.., held-out seeds 1000..), the `default` preset, held-out figures.
+DATA ?= data
+RUN ?= runs/default
+train-default: $(STAMP)
+	$(VENV)/bin/vla-train data generate --scenario all --episodes 12 --seed 0 --out $(DATA)/train --workers 1
+	$(VENV)/bin/vla-train data build-index $(DATA)/train
+	$(VENV)/bin/vla-train data generate --scenario all --episodes 3 --seed 1000 --out $(DATA)/heldout --workers 1
+	$(VENV)/bin/vla-train train --preset default --data $(DATA)/train --out $(RUN)
+	$(PY) -m vla_driving_training.evaluate --checkpoint $(RUN)/drive --data $(DATA)/heldout --json $(RUN)/heldout.json
+
 clean:
 	rm -rf $(VENV) build *.egg-info
