@@ -1,0 +1,43 @@
+"""`vla-driving export gptq --checkpoint DIR --out DIR`: the LLM to GPTQ (HF format)."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from .cli_common import add_data_argument, add_gptq_arguments, gptq_settings
+from .report import format_table, human_bytes
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", required=True, help="trained checkpoint directory")
+    parser.add_argument("--out", required=True, help="directory for the quantized LLM")
+    add_data_argument(parser)
+    add_gptq_arguments(parser)
+
+
+def _size(directory: Path) -> int:
+    return sum(p.stat().st_size for p in directory.glob("*.safetensors"))
+
+
+def main(args: argparse.Namespace) -> int:
+    from ..model.checkpoint import load_checkpoint
+    from .export_pipeline import calibration_token_ids, save_hf_llm
+    from .gptq import quantize_llm
+    from .samples_source import load_samples
+
+    settings = gptq_settings(args)
+    model, tokenizer = load_checkpoint(args.checkpoint)
+    samples = load_samples(args.data, "train", settings.calibration_samples,
+                           model.cfg.vision.image_size)
+    ids = calibration_token_ids(tokenizer, samples, model.cfg.llm.max_positions)
+    with tempfile.TemporaryDirectory(prefix="vla_llm_") as tmp:
+        save_hf_llm(model, tokenizer, Path(tmp))
+        fp_bytes = _size(Path(tmp))
+        qc = quantize_llm(tmp, args.out, ids, settings)
+    out = Path(args.out)
+    print(format_table(("llm", "weights", "bits", "group size", "calibration frames"), [
+        ("fp32 (input)", human_bytes(fp_bytes), 32, "-", "-"),
+        (f"gptq ({out})", human_bytes(_size(out)), qc["bits"], qc["group_size"], len(ids))]))
+    return 0
