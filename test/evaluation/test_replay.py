@@ -87,3 +87,13 @@ def test_cli_fails_clearly_on_missing_bundle_or_bag(bags, tmp_path, capsys):
     assert replay_cli.main(parser.parse_args([bags["sqlite3"].path, "--bundle",
                                               str(tmp_path / "no_bundle")])) == 2
     assert "bundle" in capsys.readouterr().err
+
+
+def test_cli_on_a_real_bag_without_cameras_says_so(shared_dir, capsys):
+    """An Autoware vehicle bag (odometry only, no metadata.yaml): no camera set, no cycle."""
+    bag = shared_dir / "bags" / "autoware_kinematic_state" / "bag_ego_trajectory.db3"
+    parser = argparse.ArgumentParser()
+    replay_cli.add_arguments(parser)
+    args = parser.parse_args([str(bag), "--odometry-topic", "/localization/kinematic_state"])
+    assert replay_cli.main(args) == 1
+    assert "no planning cycle ran" in capsys.readouterr().err

@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text-every", type=int, default=0,
                         help="ask the model for scene text every N cycles (0: never)")
     parser.add_argument("--cameras", nargs="+", default=["bev_near", "bev_far"])
+    parser.add_argument("--odometry-topic", default=BagTopics().odometry,
+                        help="nav_msgs/Odometry topic of the bags")
     parser.add_argument("--live", action="store_true",
                         help="publish the bags on ROS 2 with /clock for the running nodes")
     parser.add_argument("--rate", type=float, default=1.0, help="--live: playback speed factor")
@@ -92,6 +94,7 @@ def main(args: argparse.Namespace) -> int:
         cfg = ReplayConfig(cameras=list(args.cameras), max_frames=args.max_frames, seed=args.seed,
                            text_every=args.text_every)
         topics = BagTopics().for_cameras(list(args.cameras))
+        topics = BagTopics.from_dict({**topics.to_dict(), "odometry": args.odometry_topic})
         bags = [read_bag(b, topics) for b in args.bags]
         policies = _policies(args.bundle)
     except (BagError, PolicyUnavailableError, ValueError) as exc:
@@ -101,6 +104,10 @@ def main(args: argparse.Namespace) -> int:
         for line in bag.report.lines():
             LOG.info("%s", line)
     runs, frames = run_replay(bags, policies, cfg, corruptions)
+    if not any(runs[CLEAN].values()):
+        print(f"vla-driving eval replay: no planning cycle ran: the bags have no frames on the "
+              f"camera topics of {list(args.cameras)} (see --cameras)", file=sys.stderr)
+        return 1
     settings = {"title": "Replay evaluation", "bags": [str(b) for b in args.bags],
                 "bundle": args.bundle or "(none: baselines only)", "seed": args.seed,
                 "severity": args.severity, "corruptions": [c.label for c in corruptions],
