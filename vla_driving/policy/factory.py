@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+from vla_driving.constants import PACKAGE
+
 from .base import DrivingPolicy, PolicyUnavailableError
 from .constant_velocity import ConstantVelocityPolicy
 from .planner_config import PlannerConfig
@@ -26,8 +28,22 @@ def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
     return TextScheduled(inner, cfg.text_period_s)
 
 
-def _vla_policy(bundle: str) -> DrivingPolicy:
+def resolve_bundle(bundle: str) -> Path:
+    """A relative bundle path is looked up in the working directory, then in the installed
+    package share (where `ros2 launch` finds `models/default`)."""
     path = Path(bundle)
+    if path.is_absolute() or path.exists():
+        return path
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        shared = Path(get_package_share_directory(PACKAGE)) / path
+    except (ImportError, LookupError, ValueError):
+        return path
+    return shared if shared.exists() else path
+
+
+def _vla_policy(bundle: str) -> DrivingPolicy:
+    path = resolve_bundle(bundle)
     if not bundle or not path.is_dir():
         raise PolicyUnavailableError(f"model bundle not found: {bundle!r}")
     if not (path / "manifest.json").is_file():
