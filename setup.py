@@ -22,6 +22,7 @@ RUNTIME = [
     "pillow>=10",
     "tqdm>=4.60",
     "rosbags>=0.10",
+    "mcap>=1.1",  # salvaging MCAP bags cut short (vla_driving.data.salvage)
     "onnxruntime>=1.17",
     "safetensors>=0.4",
     "tokenizers>=0.19",

@@ -1,0 +1,29 @@
+"""`vla-train data generate | build-index | inspect` end to end on a tiny run."""
+
+import json
+
+from vla_driving_training.cli import COMMANDS, main
+
+
+def test_generate_index_inspect(tmp_path, capsys):
+    out = tmp_path / "d"
+    assert main(["data", "generate", "--scenario", "merge", "roundabout", "--episodes", "1",
+                 "--seed", "2", "--out", str(out), "--episode-s", "4", "--format", "sqlite3"]) == 0
+    text = capsys.readouterr().out
+    assert "2 episodes" in text and "frames/s" in text and "MB per 1000 frames" in text
+    assert len(list(out.glob("*/*.db3"))) == 2
+    assert main(["data", "build-index", str(out), "--all-in", "test"]) == 0
+    index = json.loads((out / "index.json").read_text())
+    assert {e["split"] for e in index["episodes"]} == {"test"}
+    assert main(["data", "inspect", str(out), "--sheet", str(tmp_path / "s.png")]) == 0
+    text = capsys.readouterr().out
+    assert "steering/speed" in text and (tmp_path / "s.png").stat().st_size > 1000
+
+
+def test_unknown_scenario_is_refused(tmp_path, capsys):
+    assert main(["data", "generate", "--scenario", "moon", "--out", str(tmp_path)]) == 2
+    assert "unknown scenario" in capsys.readouterr().out
+
+
+def test_registry_names_the_train_entry():
+    assert (("train",), "vla_driving_training.train_cli") in [(w, m) for w, m, _ in COMMANDS]
