@@ -42,16 +42,16 @@ def default() -> TrainConfig:
         max_new_tokens=200)
     drive_weights = LossWeights(text=0.5, waypoints=1.0, controls=0.5, meta=0.5, completed=0.2)
     stages = [
-        StageConfig(name="align", tasks=["caption"], trainable=ALIGN_PARTS, steps=100,
-                    batch_size=16, lr=2e-3, warmup_steps=20),
+        StageConfig(name="align", tasks=["caption"], trainable=ALIGN_PARTS, steps=40,
+                    batch_size=16, lr=2e-3, warmup_steps=10),
         StageConfig(name="understand", tasks=["qa", "caption"], trainable=UNDERSTAND_PARTS,
-                    steps=250, batch_size=16, lr=1.5e-3, warmup_steps=30),
-        StageConfig(name="drive", tasks=["drive"], trainable=DRIVE_PARTS, steps=1000,
-                    batch_size=16, lr=1e-3, warmup_steps=50, checkpoint_every=200,
-                    text_per_batch=4, weights=drive_weights),
+                    steps=100, batch_size=16, lr=1.5e-3, warmup_steps=10),
+        StageConfig(name="drive", tasks=["drive"], trainable=DRIVE_PARTS, steps=800,
+                    batch_size=16, lr=1e-3, warmup_steps=40, checkpoint_every=200,
+                    text_per_batch=3, weights=drive_weights),
     ]
     return TrainConfig(model=model, stages=stages, vocab_size=2000, tokenizer_samples=2000,
-                       val_samples=512, val_text_samples=16, val_batch_size=32, threads=2)
+                       val_samples=384, val_text_samples=6, val_batch_size=32, threads=2)
 
 
 PRESETS = {"tiny": tiny, "default": default}

@@ -69,6 +69,8 @@ def train(cfg: TrainConfig, train_set, val_set, out_dir: str | Path,
         cfg = fit_to_data(cfg, train_set[0], tokenizer.vocab_size)
         torch.manual_seed(cfg.seed)
         model = VLAModel(cfg.model)
+        if cfg.model.llm.pretrained_dir:  # a real LLM keeps its layers, gets our vocabulary
+            model.llm.resize_token_embeddings(tokenizer.vocab_size)
     model.to(accelerator.device)
     selected = [s for s in cfg.stages if not stages or s.name in stages]
     if stages and len(selected) != len(stages):
