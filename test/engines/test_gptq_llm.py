@@ -114,3 +114,16 @@ def test_unsupported_quantization_configs_are_refused(quantized, tmp_path):
         (tmp_path / "config.json").write_text(json.dumps(bad))
         with pytest.raises(GptqFormatError, match=message):
             read_quantization_config(tmp_path)
+
+
+def test_weight_byte_accounting_of_the_int4_llm(quantized):
+    from vla_driving.engines.bench_lib import llm_weight_bytes
+
+    model, directory = quantized
+    sizes = llm_weight_bytes(directory, bits=4)
+    params = sum(p.numel() for p in model.llm.parameters())  # tied lm_head counted once
+    assert sizes["params"] == params
+    assert sizes["fp32_bytes"] == 2 * sizes["fp16_bytes"] == 4 * params
+    # 4-bit codes + one fp16 scale and a 4-bit zero per 16 weights + int32 g_idx per row
+    ratio = sizes["quantized_layers_fp16_bytes"] / sizes["quantized_layers_int4_bytes"]
+    assert 2.5 < ratio < 4.0

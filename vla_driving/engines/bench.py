@@ -1,0 +1,129 @@
+"""`vla-driving bench engines --bundle B`: encoder backends, LLM size and INT4 quality, one run.
+
+Prints one table (and writes it as JSON with --json). Every figure is a ratio of two things
+measured side by side here; absolute times are only meaningful on the device named in the output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+from pathlib import Path
+
+from .report import format_table, human_bytes
+
+TARGET_ORT_SPEEDUP = 1.5
+TARGET_INT4_SHRINK = 3.5
+TARGET_L2_REL = 0.02
+TARGET_META_POINTS = 1.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bundle", required=True, help="bundle directory")
+    parser.add_argument("--json", default="", help="also write the figures to this JSON file")
+    parser.add_argument("--iters", type=int, default=50, help="timed calls per backend")
+    parser.add_argument("--batch", type=int, default=1, help="encoder batch size")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads for torch and ONNX Runtime alike")
+    parser.add_argument("--data", default="", help="held-out data dir for fp32 vs INT4 quality")
+    parser.add_argument("--split", default="val", choices=("train", "val"),
+                        help="split of --data to use")
+    parser.add_argument("--samples", type=int, default=64, help="held-out frames for quality")
+    parser.add_argument("--checkpoint", default="",
+                        help="the fp32 checkpoint the bundle was exported from (quality reference)")
+
+
+def _encoder_rows(args, results: dict) -> list[tuple]:
+    import numpy as np
+    import torch
+
+    from ..policy.bundle import load_bundle
+    from .config import EngineConfig
+    from .torch_engine import TorchEngine
+
+    torch.set_num_threads(args.threads)
+    cfg = EngineConfig(backend="onnxruntime", ort_providers=["cpu"],
+                       intra_op_threads=args.threads)
+    loaded = load_bundle(args.bundle, cfg, device="cpu")
+    spec = loaded.encoder.inputs[0]
+    images = np.random.default_rng(0).standard_normal(
+        (args.batch, *spec.shape[1:])).astype(np.float32)
+    eager = TorchEngine(loaded.torch_frontend, loaded.encoder.inputs, loaded.encoder.outputs)
+    from .bench_lib import interleaved_latency
+
+    ms = interleaved_latency({"torch": lambda: eager.run({spec.name: images}),
+                              "onnxruntime": lambda: loaded.encoder.run({spec.name: images})},
+                             args.iters)
+    speedup = ms["torch"] / ms["onnxruntime"]
+    results["encoder_ms"] = ms
+    results["encoder_ort_speedup"] = speedup
+    return [("encoder latency torch (CPU)", f"{ms['torch']:.2f} ms", ""),
+            ("encoder latency ONNX Runtime (CPU)", f"{ms['onnxruntime']:.2f} ms", ""),
+            ("ORT speed-up vs torch", f"{speedup:.2f}x",
+             _verdict(speedup >= TARGET_ORT_SPEEDUP, f">= {TARGET_ORT_SPEEDUP}x"))]
+
+
+def _llm_rows(args, manifest, results: dict) -> list[tuple]:
+    from .bench_lib import llm_weight_bytes
+
+    if manifest.llm.get("format") != "gptq":
+        return [("LLM size", "bundle LLM is not GPTQ", "")]
+    sizes = llm_weight_bytes(Path(args.bundle) / manifest.llm["dir"], manifest.llm["bits"])
+    whole = sizes["fp16_bytes"] / sizes["int4_file_bytes"]
+    layers = sizes["quantized_layers_fp16_bytes"] / sizes["quantized_layers_int4_bytes"]
+    results["llm_bytes"] = sizes
+    return [("LLM weights fp32 / fp16", f"{human_bytes(sizes['fp32_bytes'])} / "
+                                        f"{human_bytes(sizes['fp16_bytes'])}", ""),
+            ("LLM INT4 files (embeddings unquantized)", human_bytes(sizes["int4_file_bytes"]),
+             f"{whole:.2f}x smaller than fp16"),
+            ("quantized layers fp16 -> INT4", f"{layers:.2f}x smaller",
+             _verdict(layers >= TARGET_INT4_SHRINK, f">= {TARGET_INT4_SHRINK}x"))]
+
+
+def _quality_rows(args, results: dict) -> list[tuple]:
+    from ..model.checkpoint import load_checkpoint
+    from ..policy.bundle import load_bundle
+    from .bench_lib import planning_quality
+    from .config import EngineConfig
+    from .samples_source import load_samples
+
+    if not (args.data and args.checkpoint):
+        return [("planning quality fp32 vs INT4", "skipped (needs --data and --checkpoint)", "")]
+    fp32, tokenizer = load_checkpoint(args.checkpoint)
+    samples = load_samples(args.data, args.split, args.samples, fp32.cfg.vision.image_size)
+    int4 = load_bundle(args.bundle, EngineConfig(backend="onnxruntime"), device="cpu")
+    ref = planning_quality(fp32, tokenizer, samples)
+    got = planning_quality(int4.model, int4.tokenizer, samples)
+    l2_rel = abs(got["l2_m"] - ref["l2_m"]) / max(ref["l2_m"], 1e-9)
+    points = abs(got["meta_accuracy"] - ref["meta_accuracy"]) * 100.0
+    results["quality"] = {"fp32": ref, "int4": got, "l2_rel_diff": l2_rel,
+                          "meta_points_diff": points}
+    return [("held-out frames", f"{ref['frames']} ({args.data}, {args.split})", ""),
+            ("L2 fp32 / INT4", f"{ref['l2_m']:.3f} / {got['l2_m']:.3f} m",
+             _verdict(l2_rel <= TARGET_L2_REL, f"within {TARGET_L2_REL:.0%} ({l2_rel:.2%})")),
+            ("meta-action acc fp32 / INT4",
+             f"{ref['meta_accuracy']:.3f} / {got['meta_accuracy']:.3f}",
+             _verdict(points <= TARGET_META_POINTS, f"within 1 point ({points:.2f})"))]
+
+
+def _verdict(ok: bool, target: str) -> str:
+    return f"{'meets' if ok else 'MISSES'} target {target}"
+
+
+def main(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..policy.bundle import verify_bundle
+
+    manifest = verify_bundle(args.bundle)
+    device = (torch.cuda.get_device_name(0) if torch.cuda.is_available()
+              else f"CPU {platform.processor() or platform.machine()}, {args.threads} thread(s)")
+    results = {"bundle": manifest.name, "device": device, "batch": args.batch}
+    rows = _encoder_rows(args, results) + _llm_rows(args, manifest, results)
+    rows += _quality_rows(args, results)
+    print(f"bundle {manifest.name} on {device}")
+    print(format_table(("measure", "value", "vs target"), rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=float))
+    return 0
