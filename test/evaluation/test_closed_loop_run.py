@@ -3,17 +3,11 @@ and the route is scored; the IDM/MOBIL expert drives the same route without ROS.
 
 import argparse
 import json
-from pathlib import Path
-
 import pytest
 
 from vla_driving.evaluation import closed_loop_cli
 from vla_driving.evaluation.closed_loop import ClosedLoopConfig, run_expert_route
 from vla_driving.evaluation.closed_loop_scoring import score_route
-
-ROOT = Path(__file__).resolve().parents[2]
-TINY_BUNDLE = ROOT / "models" / "tiny"
-
 
 def test_expert_route_is_scored_and_deterministic():
     cfg = ClosedLoopConfig(duration_s=4.0)
@@ -40,18 +34,6 @@ def test_closed_loop_cli_through_the_nodes(tmp_path):
                                                    * route["infraction_penalty"])
     assert "expert_idm_mobil" in doc["results"]["clean"]
     assert (tmp_path / "cl" / "driving_score.png").stat().st_size > 0
-
-
-@pytest.mark.ros
-@pytest.mark.skipif(not (TINY_BUNDLE / "manifest.json").is_file(), reason="no models/tiny bundle")
-def test_closed_loop_with_the_tiny_bundle(tmp_path):
-    parser = argparse.ArgumentParser()
-    closed_loop_cli.add_arguments(parser)
-    args = parser.parse_args(["--bundle", str(TINY_BUNDLE), "--seeds", "1000", "--duration", "3",
-                              "--no-expert", "--json", str(tmp_path / "cl.json")])
-    assert closed_loop_cli.main(args) == 0
-    route = json.loads((tmp_path / "cl.json").read_text())["results"]["clean"]["model"]["routes"][0]
-    assert route["finished"]
 
 
 def test_missing_bundle_fails_clearly(tmp_path, capsys):

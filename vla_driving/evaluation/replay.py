@@ -9,6 +9,7 @@ Corruptions are applied to the decoded camera frames before they reach the inges
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from ..constants import NS_PER_S
 from ..data.bag_reader import BagData
 from ..data.images import decode_image
 from ..data.label_config import LabelConfig
-from ..policy.base import DrivingPolicy
+from ..policy.base import DrivingPolicy, PolicyError
 from ..policy.planner import PlannerCore
 from ..policy.planner_config import PlannerConfig
 from ..sensors.config import IngestConfig
@@ -29,6 +30,7 @@ from .bag_labels import labelled_sample
 from .corruptions import CORRUPTIONS, SEVERITIES, apply_to_frame
 from .summary import EvalSample
 
+LOG = logging.getLogger(__name__)
 # Events at one stamp are fed in this order: the ego state and the command before the images.
 ORDER_ODOMETRY, ORDER_INSTRUCTION, ORDER_IMAGE = 0, 1, 2
 
@@ -153,7 +155,12 @@ class _Replayer:
         if every <= 0 or (len(self.run.samples) % every) != 0:
             return
         obs, _ = self.core.observation(stamp)
-        text = self.policy.describe(obs) if obs is not None else None
+        try:
+            text = self.policy.describe(obs) if obs is not None else None
+        except PolicyError as exc:   # malformed text fails closed: counted, never scored
+            LOG.warning("scene text rejected at %d: %s", stamp, exc)
+            sample.text_failed = True
+            return
         if text is not None:
             import dataclasses
             sample.plan = dataclasses.replace(sample.plan, description=text.description,

@@ -37,6 +37,7 @@ class EvalSample:
     qa: tuple = ()
     degraded: bool = False
     failed: bool = False
+    text_failed: bool = False
 
 
 def _planned(samples):
@@ -88,6 +89,7 @@ def summarise(samples: Sequence[EvalSample], text: bool = True, **collision_kwar
     out["drops"] = drop_counts(len(samples), len(planned),
                                degraded=sum(s.degraded for s in samples),
                                failed=sum(s.failed for s in samples))
+    out["drops"]["text_rejected"] = sum(s.text_failed for s in samples)
     return out
 
 
