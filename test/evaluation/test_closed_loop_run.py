@@ -23,7 +23,8 @@ def test_closed_loop_cli_through_the_nodes(tmp_path):
     parser = argparse.ArgumentParser()
     closed_loop_cli.add_arguments(parser)
     args = parser.parse_args(["--seeds", "1000", "--duration", "3", "--out", str(tmp_path / "cl"),
-                              "--json", str(tmp_path / "cl.json")])
+                              "--json", str(tmp_path / "cl.json"), "--corruptions", "camera_crash",
+                              "--severity", "5"])
     assert closed_loop_cli.main(args) == 0
     doc = json.loads((tmp_path / "cl.json").read_text())
     cv = doc["results"]["clean"]["constant_velocity"]
@@ -33,6 +34,9 @@ def test_closed_loop_cli_through_the_nodes(tmp_path):
     assert route["driving_score"] == pytest.approx(route["route_completion"]
                                                    * route["infraction_penalty"])
     assert "expert_idm_mobil" in doc["results"]["clean"]
+    crashed = doc["results"]["camera_crash@5"]["constant_velocity"]["routes"][0]
+    assert crashed["finished"]   # the baseline ignores images: same route despite dead cameras
+    assert crashed["progress_m"] == pytest.approx(route["progress_m"], rel=0.05)
     assert (tmp_path / "cl" / "driving_score.png").stat().st_size > 0
 
 

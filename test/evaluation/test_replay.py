@@ -97,3 +97,19 @@ def test_cli_on_a_real_bag_without_cameras_says_so(shared_dir, capsys):
     args = parser.parse_args([str(bag), "--odometry-topic", "/localization/kinematic_state"])
     assert replay_cli.main(args) == 1
     assert "no planning cycle ran" in capsys.readouterr().err
+
+
+def test_scene_text_is_scored_against_references(bags, monkeypatch):
+    """The baseline's own text as the reference: BLEU-4 1 (Java-free tokenizer for speed)."""
+    from vla_driving.evaluation import text_metrics
+    from vla_driving.evaluation.summary import summarise
+    monkeypatch.setattr(text_metrics.shutil, "which", lambda name: None)
+
+    def references(bag, stamp):
+        return "ego vehicle at 8.0 m/s; no scene model (baseline)", "keep going"
+    run = replay_policy(bags["sqlite3"], ConstantVelocityPolicy(), ReplayConfig(
+        max_frames=4, text_every=2), references=references)
+    metrics = summarise(run.samples)
+    assert metrics["description"]["samples"] == 2
+    assert metrics["description"]["BLEU-4"] == pytest.approx(1.0)
+    assert metrics["justification"]["BLEU-4"] < 0.5

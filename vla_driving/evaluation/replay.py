@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -111,10 +112,15 @@ def _image_fields(camera: str, stamp: int, fmt: str, data: bytes,
     return RawImage(h, w, "rgb8", 3 * w, np.ascontiguousarray(image).tobytes())
 
 
+# (bag, stamp) -> (reference description, reference justification); see replay_policy.
+References = Callable[[BagData, int], tuple[str, str]]
+
+
 class _Replayer:
-    def __init__(self, bag, policy, cfg: ReplayConfig, corruption, label_cfg, episode):
+    def __init__(self, bag, policy, cfg: ReplayConfig, corruption, label_cfg, episode,
+                 references: References | None = None):
         self.bag, self.cfg, self.corruption = bag, cfg, corruption
-        self.label_cfg, self.episode = label_cfg, episode
+        self.label_cfg, self.episode, self.references = label_cfg, episode, references
         from ..sensors.ingest import Ingest
         planner_cfg = cfg.planner_config()
         self.pending: list[int] = []
@@ -138,6 +144,8 @@ class _Replayer:
     def cycle(self, stamp: int) -> None:
         result = self.core.cycle(stamp)
         sample = labelled_sample(self.bag, stamp, self.label_cfg, self.episode)
+        if self.references is not None:
+            sample.description, sample.justification = self.references(self.bag, stamp)
         sample.plan = result.plan
         sample.failed = result.error is not None
         sample.degraded = result.status == "degraded"
@@ -174,9 +182,13 @@ def _with_latency(plan, latency_s: dict):
 
 def replay_policy(bag: BagData, policy: DrivingPolicy, cfg: ReplayConfig,
                   corruption: Corruption | None = None, label_cfg: LabelConfig | None = None,
-                  episode: str = "") -> ReplayRun:
-    """Feed the whole bag to `policy`; one EvalSample per synchronised camera set."""
-    r = _Replayer(bag, policy, cfg, corruption, label_cfg or LabelConfig(), episode or bag.path)
+                  episode: str = "", references: References | None = None) -> ReplayRun:
+    """Feed the whole bag to `policy`; one EvalSample per synchronised camera set.
+
+    `references` gives the reference scene text of a frame (the bag format has none; the
+    training package's scene-graph annotator is one such provider), for the text metrics."""
+    r = _Replayer(bag, policy, cfg, corruption, label_cfg or LabelConfig(), episode or bag.path,
+                  references)
     wait_ns = int(cfg.planner_config().ingest.max_wait_s * NS_PER_S)
     events = bag_events(bag)
     for stamp, _, kind, payload in events:
