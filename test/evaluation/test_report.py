@@ -76,3 +76,17 @@ def test_mcap_opens_with_inputs_paths_and_decisions(report_dir):
     assert len(paths) == 5
     assert paths[0].poses[-1].pose.position.x == pytest.approx(30.0)
     assert paths[0].poses[-1].pose.position.y == pytest.approx(0.5)
+
+
+def test_mcap_is_a_ros2_profile_file_with_embedded_schemas(report_dir):
+    """What Foxglove needs to decode it: ros2 profile, ros2msg schemas, CDR channels."""
+    from mcap.reader import make_reader
+    out, _ = report_dir
+    (path,) = (out / MCAP_DIR).glob("*.mcap")
+    with path.open("rb") as fh:
+        reader = make_reader(fh)
+        assert reader.get_header().profile == "ros2"
+        summary = reader.get_summary()
+    assert {s.encoding for s in summary.schemas.values()} == {"ros2msg"}
+    assert all(len(s.data) > 0 for s in summary.schemas.values())
+    assert {c.message_encoding for c in summary.channels.values()} == {"cdr"}

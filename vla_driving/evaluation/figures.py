@@ -14,6 +14,7 @@ from .summary import EvalSample
 
 BEV_SAMPLES = 4
 DPI = 100
+MAX_WIDTH_IN = 14.0
 
 
 def _pyplot():
@@ -105,7 +106,8 @@ def corruption_bars(path: Path, by_condition: Mapping[str, Mapping[str, float | 
     plt = _pyplot()
     conditions = list(by_condition)
     policies = sorted({p for row in by_condition.values() for p in row})
-    fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(conditions) * max(len(policies), 1)), 3.8))
+    width_in = min(MAX_WIDTH_IN, max(5, 0.5 * len(conditions) * max(len(policies), 1)))
+    fig, ax = plt.subplots(figsize=(width_in, 3.8))
     width = 0.8 / max(len(policies), 1)
     for j, policy in enumerate(policies):
         values = [by_condition[c].get(policy) for c in conditions]
