@@ -11,6 +11,8 @@ states out: the projector and the action head stay float32.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 from dataclasses import dataclass
@@ -31,10 +33,22 @@ MIN_CPU_WORKERS = "2"
 CALIBRATION_MIN_TOKENS = 10
 
 
+@contextlib.contextmanager
+def _gptqmodel_output_to_log():
+    """GPTQModel prints banners and progress tables on stdout; keep CLI output to our tables."""
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buffer):
+            yield
+    finally:
+        log.debug("GPTQModel output:\n%s", buffer.getvalue())
+
+
 def import_gptqmodel():
     """GPTQModel, imported lazily with the small-machine workaround applied."""
     os.environ.setdefault(CPU_WORKERS_ENV, MIN_CPU_WORKERS)
-    return require("gptqmodel", GPTQ_EXTRA)
+    with _gptqmodel_output_to_log():
+        return require("gptqmodel", GPTQ_EXTRA)
 
 
 @dataclass
@@ -68,9 +82,10 @@ def quantize_llm(src_dir: str | Path, out_dir: str | Path, calibration: Sequence
     qcfg = gptqmodel.QuantizeConfig(bits=settings.bits, group_size=settings.group_size,
                                     desc_act=settings.desc_act, sym=settings.sym,
                                     damp_percent=settings.damp_percent, offload_to_disk=False)
-    model = gptqmodel.GPTQModel.load(str(src_dir), qcfg, device="cpu")
-    model.quantize(samples, batch_size=1, calibration_data_min_length=CALIBRATION_MIN_TOKENS)
-    model.save(str(out_dir))
+    with _gptqmodel_output_to_log():
+        model = gptqmodel.GPTQModel.load(str(src_dir), qcfg, device="cpu")
+        model.quantize(samples, batch_size=1, calibration_data_min_length=CALIBRATION_MIN_TOKENS)
+        model.save(str(out_dir))
     config = json.loads((Path(out_dir) / "config.json").read_text())
     return config["quantization_config"]
 
@@ -97,7 +112,8 @@ def load_gptq_llm(directory: str | Path, device: str | None = None):
         log.warning("%s; dequantizing the GPTQ checkpoint to float32 instead", exc)
         return CastingLLM(dequantize_checkpoint(directory).to(device))
     backend = gptqmodel.BACKEND.TORCH if device == "cpu" else gptqmodel.BACKEND.AUTO
-    wrapped = gptqmodel.GPTQModel.load(str(directory), backend=backend, device=device)
+    with _gptqmodel_output_to_log():
+        wrapped = gptqmodel.GPTQModel.load(str(directory), backend=backend, device=device)
     return CastingLLM(wrapped.model.eval())
 
 
