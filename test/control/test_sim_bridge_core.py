@@ -56,3 +56,29 @@ def test_same_seed_and_commands_give_the_same_run():
         finally:
             bridge.close()
     np.testing.assert_array_equal(run(), run())
+
+
+def test_wait_for_plan_holds_camera_frames_until_the_planner_answers():
+    cfg = SimBridgeConfig(sim={"step_hz": 20.0, "image_size": 32}, wait_for_plan=True,
+                          plan_wait_timeout_s=2.0)
+    bridge = LockstepBridge(cfg)
+    try:
+        bridge.cameras_published()
+        bridge.on_twist(bridge.now_ns, 20.0, 0.0)
+        assert bridge.due(0.0) == (True, False), "no planner seen yet: do not wait for it"
+        bridge.on_planner_status(bridge.now_ns - 1)       # planner alive, older frame
+        assert bridge.due(0.1) == (False, False)
+        bridge.on_planner_status(bridge.now_ns)
+        assert bridge.due(0.2) == (True, False)
+        bridge.on_planner_status(None)                     # alive, no frame yet
+        bridge.step()
+        bridge.cameras_published()
+        bridge.on_twist(bridge.now_ns, 20.0, 0.0)
+        assert bridge.due(1.0) == (False, False)
+        assert bridge.due(3.5) == (True, False) and bridge.plan_timeouts == 1
+        bridge.step()
+        bridge.cameras_published()
+        bridge.on_twist(bridge.now_ns, 20.0, 0.0)
+        assert bridge.due(3.6) == (True, False), "a silent planner is not waited for again"
+    finally:
+        bridge.close()

@@ -13,14 +13,14 @@ NS = 10**9
 STEP_NS = 50_000_000
 
 
-def planner(ros_context, policy="constant_velocity", bundle="models/default", **kwargs):
+def planner(ros_context, policy="constant_velocity", bundle="models/default", sync=False, **kwargs):
     from rclpy.parameter import Parameter
 
     from vla_driving.ros.parameters import yaml_overrides
     from vla_driving.ros.planner_node import PlannerNode
     overrides = yaml_overrides(SIM_YAML, "vla_planner") + [
         Parameter("policy", value=policy), Parameter("bundle", value=bundle),
-        Parameter("use_sim_time", value=True)]
+        Parameter("use_sim_time", value=True), Parameter("sync_with_frames", value=sync)]
     return PlannerNode(context=ros_context, parameter_overrides=overrides, **kwargs)
 
 
@@ -137,6 +137,27 @@ def test_camera_loss_degrades_then_stops_planning_at_the_bound(ros_context):
         errors = [s for t, s in got["status"] if not s["ok"]]
         assert errors and "camera input stale" in errors[-1]["error"]
         assert any(s.level == b"\x02" and "stale" in s.message for s in got["diag"])
+    finally:
+        stop()
+
+
+def test_sync_with_frames_plans_every_set_exactly_once(ros_context):
+    from rclpy.lifecycle import TransitionCallbackReturn
+    node = planner(ros_context, sync=True)
+    assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    node.trigger_activate()
+    feeder, got, stop = collect(ros_context, node)
+    try:
+        run_steps(feeder, 40, wall_s=0.02)        # 20 camera sets (every other step)
+        assert wait_until(lambda: len(got["status"]) >= 20, 5.0)
+        time.sleep(0.2)
+        frames = sorted({t for t in range(NS + STEP_NS, feeder.now + 1, STEP_NS)
+                         if t % (2 * STEP_NS) == 0})
+        answered = [s["stamp_ns"] for _, s in got["status"]]
+        assert sorted(answered) == frames, "one status per camera set, none skipped or repeated"
+        planned = sorted(d["stamp_ns"] for d in got["decision"])
+        assert len(planned) == len(set(planned)) and set(planned) <= set(frames)
+        assert len(planned) >= len(frames) - 1     # the first set may precede odometry
     finally:
         stop()
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vla_driving.configuration import Config, param
-from vla_driving.constants import NS_PER_S, TOPIC_INSTRUCTION
+from vla_driving.constants import NS_PER_S, TOPIC_INSTRUCTION, TOPIC_PLANNER_STATUS
 from vla_driving.sim import Control, Sim, SimConfig, StepStatus, make_sim
 
 SPEED_EPS_M_S = 0.5
@@ -30,6 +30,13 @@ class SimBridgeConfig(Config):
     synchronous: bool = param(True, "step only when the controller answered the current tick")
     control_timeout_s: float = param(1.0, "wall time to wait for a command before stepping with "
                                      "a brake command (synchronous mode)", low=0.01, high=60.0)
+    wait_for_plan: bool = param(False, "also hold each camera frame's step until the planner "
+                                "reported on that frame (planner sync_with_frames): closed loops "
+                                "then do not depend on inference speed")
+    plan_wait_timeout_s: float = param(5.0, "wall time to wait for the planner before stepping "
+                                       "on; waiting resumes when the planner reports again",
+                                       low=0.01, high=600.0)
+    planner_status_topic: str = param(TOPIC_PLANNER_STATUS, "planner status JSON input")
     start_time_s: float = param(1.0, "ROS time of the first step (0 means 'no clock' to nodes)",
                                 low=0.001, high=1e6)
     camera_every: int = param(2, "publish camera images every N steps", low=1, high=100)
@@ -79,6 +86,11 @@ class LockstepBridge:
         self.episodes = 1
         self.last_status: StepStatus | None = None
         self._waiting_since: float | None = None
+        self.camera_ns = -1            # stamp of the last published camera frame
+        self.plan_ns = -1              # newest frame stamp the planner reported on
+        self.planner_alive = False
+        self.plan_timeouts = 0
+        self._plan_wait_since: float | None = None
 
     @property
     def now_ns(self) -> int:
@@ -95,8 +107,31 @@ class LockstepBridge:
         if not self.started:
             self.started, self._waiting_since = True, None  # the timeout counts from here
 
+    def cameras_published(self) -> None:
+        self.camera_ns = self.now_ns
+
+    def on_planner_status(self, stamp_ns: int | None) -> None:
+        """The planner reported (plan, error or waiting) on the frame stamped `stamp_ns`."""
+        self.planner_alive = True
+        if stamp_ns is not None:
+            self.plan_ns = max(self.plan_ns, int(stamp_ns))
+
+    def _plan_pending(self, wall_s: float) -> bool:
+        if not (self.cfg.wait_for_plan and self.planner_alive and self.plan_ns < self.camera_ns):
+            self._plan_wait_since = None
+            return False
+        if self._plan_wait_since is None:
+            self._plan_wait_since = wall_s
+        if wall_s - self._plan_wait_since > self.cfg.plan_wait_timeout_s:
+            self.plan_timeouts += 1
+            self.planner_alive, self._plan_wait_since = False, None
+            return False
+        return True
+
     def due(self, wall_s: float) -> tuple[bool, bool]:
         """(step now, the step uses the brake because the command timed out)."""
+        if self._plan_pending(wall_s):
+            return False, False
         if not self.cfg.synchronous or self.control_stamp_ns >= self.now_ns:
             self._waiting_since = None
             return True, False

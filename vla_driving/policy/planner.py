@@ -77,9 +77,11 @@ class PlannerCore:
         start = time.perf_counter()
         obs, why = self.observation(now_ns)
         if obs is None:
-            waiting = self.ingest.history(1) == [] or self.ingest.ego is None
-            return CycleResult(STATUS_WAITING if waiting else STATUS_ERROR, error=None if waiting else why,
-                               detail=why)
+            latest = self.ingest.history(1)
+            stamp = latest[-1].stamp_ns if latest else None
+            waiting = not latest or self.ingest.ego is None
+            return CycleResult(STATUS_WAITING if waiting else STATUS_ERROR, stamp_ns=stamp,
+                               error=None if waiting else why, detail=why)
         prep = time.perf_counter()
         try:
             plan = self.policy.infer(obs)

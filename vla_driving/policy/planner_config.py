@@ -20,6 +20,9 @@ class PlannerConfig(Config):
                         choices=POLICIES)
     bundle: str = param("models/default", "model bundle directory (policy: vla)")
     rate_hz: float = param(10.0, "planning rate (ROS clock)", low=2.0, high=20.0)
+    sync_with_frames: bool = param(False, "plan once on every new synchronised set instead of on "
+                                   "the rate_hz timer (simulation lockstep with the bridge's "
+                                   "wait_for_plan); a status is published for every set")
     text_period_s: float = param(2.0, "scene description / justification period; 0: only on "
                                  "request (instruction topic)", low=0.0, high=600.0)
     max_input_age_s: float = param(0.5, "plan on the last frames until they are this old; after "

@@ -69,12 +69,14 @@ def run_stack(args) -> tuple[dict, Capture]:
     planner = {"policy": BASELINE} if args.bundle == BASELINE else {"policy": "vla",
                                                                     "bundle": args.bundle}
     planner["text_period_s"] = args.text_period
+    planner["sync_with_frames"] = False          # real time: the planner runs on its timer
     if args.rate:
         planner["rate_hz"] = args.rate
     context = rclpy.Context()
     rclpy.init(context=context)
     stack = Stack(args.config, context=context,
-                  extra_overrides={"vla_planner": planner, "sim_bridge": {"synchronous": False}},
+                  extra_overrides={"vla_planner": planner, "sim_bridge": {"synchronous": False,
+                                                                    "wait_for_plan": False}},
                   node_kwargs={"vla_planner": {"policy_factory": factory}})
     try:
         stack.start()

@@ -56,6 +56,7 @@ class PlannerNode(LifecycleNode):
         self._input_group = MutuallyExclusiveCallbackGroup()
         self._last_diag_ns = 0
         self._last_status = ""
+        self._new_set = False
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -67,7 +68,7 @@ class PlannerNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
         self.configure_error = None
-        self.core = PlannerCore(self.cfg, policy, Ingest(self.cfg.ingest))
+        self.core = PlannerCore(self.cfg, policy, Ingest(self.cfg.ingest, on_set=self._on_set))
         c = self.cfg
         self._pubs = {
             "path": self.create_publisher(Path, c.trajectory_topic, COMMAND_QOS),
@@ -93,11 +94,11 @@ class PlannerNode(LifecycleNode):
         self._subs.append(self.create_subscription(
             String, c.instruction_topic, lambda m: ingest.on_instruction(m.data, self._now()),
             COMMAND_QOS, callback_group=self._input_group))
-        self._timers = [
-            self.create_timer(1.0 / INGEST_POLL_HZ, lambda: ingest.poll(self._now()),
-                              callback_group=self._input_group),
-            self.create_timer(1.0 / self.cfg.rate_hz, self.plan_once, callback_group=self._plan_group),
-        ]
+        self._timers = [self.create_timer(1.0 / INGEST_POLL_HZ, self._poll,
+                                          callback_group=self._input_group)]
+        if not self.cfg.sync_with_frames:
+            self._timers.append(self.create_timer(1.0 / self.cfg.rate_hz, self.plan_once,
+                                                  callback_group=self._plan_group))
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -138,14 +139,28 @@ class PlannerNode(LifecycleNode):
                                                   self._now())
             if rejection is not None:
                 self.get_logger().warning(str(rejection), throttle_duration_sec=1.0)
+            self._plan_if_new_set()
         return callback
 
+    def _on_set(self, synced) -> None:
+        self._new_set = True
+
+    def _poll(self) -> None:
+        self.core.ingest.poll(self._now())
+        self._plan_if_new_set()
+
+    def _plan_if_new_set(self) -> None:
+        """sync_with_frames: every new set is planned once, right here (input callback group)."""
+        if self.cfg.sync_with_frames and self._new_set:
+            self._new_set = False
+            self.plan_once(force=True)
+
     # -- planning -----------------------------------------------------------------------------
-    def plan_once(self) -> CycleResult | None:
-        """One planning cycle on the newest set (the timer calls it; benchmarks may too)."""
+    def plan_once(self, force: bool = False) -> CycleResult | None:
+        """One planning cycle on the newest set (the timer, or each new set in sync mode)."""
         now = self._now()
         core = self.core
-        if now == 0 or core is None:
+        if (now == 0 and not force) or core is None:
             return None
         start = time.perf_counter()
         result = core.cycle(now)
@@ -153,6 +168,9 @@ class PlannerNode(LifecycleNode):
         if result.plan is not None:
             self._publish_plan(result, now)
             core.record({"node_cycle": time.perf_counter() - start})
+        elif self.cfg.sync_with_frames and result.status == STATUS_WAITING:
+            # the bridge's wait_for_plan needs an answer for every frame
+            self._pubs["status"].publish(String(data=status_json(True, result.stamp_ns, None, now)))
         elif result.status == STATUS_ERROR:
             self._pubs["status"].publish(String(data=status_json(False, result.stamp_ns,
                                                                  result.error, now)))

@@ -8,6 +8,7 @@ The bridge is the clock source, so it runs on wall time itself (use_sim_time mus
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import time
 
@@ -51,6 +52,9 @@ class SimBridgeNode(Node):
         self.instruction_pub = self.create_publisher(String, c.instruction_topic, COMMAND_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, TOPIC_DIAGNOSTICS, DIAGNOSTICS_QOS)
         self.create_subscription(TwistStamped, c.control_topic, self._on_control, COMMAND_QOS)
+        if c.wait_for_plan:
+            self.create_subscription(String, c.planner_status_topic, self._on_planner_status,
+                                     COMMAND_QOS)
         period = POLL_PERIOD_S if c.synchronous else 1.0 / c.sim.step_hz
         self.timer = self.create_timer(period, self._poll)
         self._last_sent_ns = -1
@@ -61,6 +65,13 @@ class SimBridgeNode(Node):
 
     def _on_control(self, msg: TwistStamped) -> None:
         self.bridge.on_twist(stamp_to_ns(msg.header.stamp), msg.twist.linear.x, msg.twist.angular.z)
+
+    def _on_planner_status(self, msg: String) -> None:
+        try:
+            stamp = json.loads(msg.data).get("stamp_ns")
+        except (ValueError, AttributeError):
+            stamp = None
+        self.bridge.on_planner_status(stamp if isinstance(stamp, int) else None)
 
     def _poll(self) -> None:
         wall = time.monotonic()
@@ -88,6 +99,7 @@ class SimBridgeNode(Node):
                 if b.camera_due():
                     for cam, image in b.sim.render_cameras().items():
                         self.image_pubs[cam].publish(image_msg(image, now, f"{self.cfg.ego_frame}/{cam}"))
+                    b.cameras_published()
             if now - self._last_instruction_ns >= INSTRUCTION_PERIOD_S * NS_PER_S or resend:
                 self._last_instruction_ns = now
                 self.instruction_pub.publish(String(data=self.cfg.instruction))
@@ -97,7 +109,8 @@ class SimBridgeNode(Node):
     def _publish_diagnostics(self, status) -> None:
         b = self.bridge
         values = {"episodes": b.episodes, "seed": b.episode_seed, "collision": status.collision,
-                  "off_road": status.off_road, "control_timeouts": b.control_timeouts}
+                  "off_road": status.off_road, "control_timeouts": b.control_timeouts,
+                  "plan_timeouts": b.plan_timeouts}
         diag = DiagnosticStatus(level=DiagnosticStatus.WARN if status.collision else DiagnosticStatus.OK,
                                 name=f"{NODE_NAME}: episode", message="episode ended",
                                 hardware_id=self.get_fully_qualified_name(),
