@@ -123,3 +123,26 @@ def test_verify_cli_fails_with_the_reason(bundle, capsys):
     (bundle / "encoder.onnx").unlink()
     assert cli_main(["export", "verify", str(bundle)]) == 1
     assert "incomplete bundle, 'encoder.onnx' is missing" in capsys.readouterr().err
+
+
+def test_bundle_loads_and_plans_without_the_training_package(pristine):
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+sys.modules["vla_driving_training"] = None  # any import of it now fails
+import torch
+from vla_driving.policy.bundle import load_bundle
+from vla_driving.model.inference import plan_actions
+b = load_bundle({str(pristine)!r}, device="cpu")
+out = plan_actions(b.model, b.tokenizer, torch.zeros(1, 2, 2, 3, 32, 32, dtype=torch.uint8),
+                   torch.tensor([[5.0, 0.0, 0.0]]), torch.zeros(1, 4, 2), ["keep lane"])
+assert out.waypoints.shape == (1, 6, 2)
+assert not any(m.startswith("vla_driving_training") for m in sys.modules if sys.modules[m])
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("ok")
