@@ -146,3 +146,9 @@ print("ok")
                             timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")
+
+
+def test_manifest_without_an_encoder_entry_is_refused(bundle):
+    _edit_manifest(bundle, engines={})
+    with pytest.raises(BundleError, match="'engines' lacks 'encoder'"):
+        verify_bundle(bundle)

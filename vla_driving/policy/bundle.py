@@ -71,7 +71,20 @@ class Manifest:
             values["files"] = {k: FileEntry(**v) for k, v in data.get("files", {}).items()}
         except TypeError as exc:
             raise BundleError(f"manifest 'files' entries are malformed: {exc}") from None
-        return cls(**values)
+        manifest = cls(**values)
+        manifest.check_structure()
+        return manifest
+
+    def check_structure(self) -> None:
+        """The entries every loader relies on exist (`BundleError` naming the missing one)."""
+        needs = [("engines", self.engines, ENCODER), ("llm", self.llm, "dir"),
+                 ("llm", self.llm, "format"), ("weights", self.weights, "file")]
+        if ENCODER in self.engines:
+            needs += [(f"engines.{ENCODER}", self.engines[ENCODER], k)
+                      for k in ("file", "inputs", "outputs")]
+        for where, section, key in needs:
+            if not isinstance(section, dict) or key not in section:
+                raise BundleError(f"manifest: '{where}' lacks '{key}'")
 
     def referenced_files(self) -> list[str]:
         """Files the manifest's parts point at (each must be listed in `files`)."""
