@@ -24,13 +24,15 @@ def make_calibrator(batches: Iterable[dict[str, np.ndarray]], cache_path: Path,
     """An `IInt8EntropyCalibrator2` over dataset batches, reading/writing `cache_path`.
 
     With a cache file present TensorRT skips the batches and reuses the stored scales.
+    Implicit int8 calibration is deprecated since TensorRT 10.1 (explicit Q/DQ quantization
+    supersedes it) but still supported throughout 10.x.
     """
     trt = tensorrt_module()
     torch = require("torch", "torch")
 
     class EntropyCalibrator(trt.IInt8EntropyCalibrator2):
         def __init__(self):
-            super().__init__()
+            trt.IInt8EntropyCalibrator2.__init__(self)  # the binding needs the explicit call
             self.batches = iter(batches)
             self.device_buffers: list = []
 
