@@ -33,7 +33,7 @@ def bag(tmp_path_factory):
 
 
 def test_model_replay_is_deterministic(tiny_bundle, bag):
-    cfg = ReplayConfig(max_frames=6, text_every=3)
+    cfg = ReplayConfig(max_frames=6, text_every=6)
     runs = []
     for _ in range(2):
         policy = load_model_policy(str(tiny_bundle))
@@ -46,7 +46,7 @@ def test_model_replay_is_deterministic(tiny_bundle, bag):
     metrics = summarise(runs[0].samples)
     assert metrics["drops"]["plans"] == 6
     # the untrained model's text fails the strict parser: counted, not scored
-    assert metrics["drops"]["text_rejected"] + metrics["description"]["samples"] == 2
+    assert metrics["drops"]["text_rejected"] + metrics["description"]["samples"] == 1
 
 
 @pytest.mark.ros
