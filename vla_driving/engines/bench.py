@@ -64,6 +64,40 @@ def _encoder_rows(args, results: dict) -> list[tuple]:
              _verdict(speedup >= TARGET_ORT_SPEEDUP, f">= {TARGET_ORT_SPEEDUP}x"))]
 
 
+def _gpu_rows(args, manifest, results: dict) -> list[tuple]:
+    """TensorRT fp16 vs ONNX Runtime CUDA for the encoder, where a GPU and both exist."""
+    import numpy as np
+    import torch
+
+    from ..policy.bundle import ENCODER, ENGINE_CACHE_DIR
+    from .base import EngineError, TensorSpec
+    from .bench_lib import interleaved_latency
+    from .config import EngineConfig
+    from .ort_engine import OrtEngine
+    from .registry import ensure_trt_plan
+    from .trt_engine import TrtEngine
+
+    if not torch.cuda.is_available():
+        return [("encoder TensorRT fp16 vs ORT CUDA", "n/a (no CUDA GPU here)", "")]
+    root, entry = Path(args.bundle), manifest.engines[ENCODER]
+    inputs = [TensorSpec.from_dict(s) for s in entry["inputs"]]
+    try:
+        plan, _, _ = ensure_trt_plan(root / entry["file"], inputs, EngineConfig(precision="fp16"),
+                                     root / ENGINE_CACHE_DIR)
+        trt_engine = TrtEngine(plan)
+        ort_cuda = OrtEngine(root / entry["file"], EngineConfig(ort_providers=["cuda"]))
+    except (EngineError, ImportError) as exc:
+        return [("encoder TensorRT fp16 vs ORT CUDA", f"n/a ({exc})", "")]
+    images = np.zeros((args.batch, *inputs[0].shape[1:]), dtype=np.float32)
+    feeds = {inputs[0].name: images}
+    ms = interleaved_latency({"tensorrt_fp16": lambda: trt_engine.run(feeds),
+                              "ort_cuda": lambda: ort_cuda.run(feeds)}, args.iters)
+    results["encoder_gpu_ms"] = ms
+    return [("encoder TensorRT fp16 (GPU)", f"{ms['tensorrt_fp16']:.3f} ms", ""),
+            ("encoder ORT CUDA (GPU)", f"{ms['ort_cuda']:.3f} ms",
+             f"TensorRT {ms['ort_cuda'] / ms['tensorrt_fp16']:.2f}x faster")]
+
+
 def _llm_rows(args, manifest, results: dict) -> list[tuple]:
     from .bench_lib import llm_weight_bytes
 
@@ -120,7 +154,8 @@ def main(args: argparse.Namespace) -> int:
     device = (torch.cuda.get_device_name(0) if torch.cuda.is_available()
               else f"CPU {platform.processor() or platform.machine()}, {args.threads} thread(s)")
     results = {"bundle": manifest.name, "device": device, "batch": args.batch}
-    rows = _encoder_rows(args, results) + _llm_rows(args, manifest, results)
+    rows = _encoder_rows(args, results) + _gpu_rows(args, manifest, results)
+    rows += _llm_rows(args, manifest, results)
     rows += _quality_rows(args, results)
     print(f"bundle {manifest.name} on {device}")
     print(format_table(("measure", "value", "vs target"), rows))
