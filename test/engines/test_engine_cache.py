@@ -94,3 +94,34 @@ def test_engine_key_hashes_the_onnx_file_and_uses_calibration_only_for_int8(tmp_
     onnx.write_bytes(b"model-v2")
     assert engine_key(onnx, INPUTS, EngineConfig(precision="fp16"), "10.3", "8.7").onnx_sha256 \
         != fp16.onnx_sha256
+
+
+class FakeTensorRT:
+    """Stands in for the `tensorrt` module, which cannot run on this GPU-less machine."""
+
+    def __init__(self, version: str):
+        self.__version__ = version
+
+
+def test_ensure_trt_plan_rebuilds_when_tensorrt_or_gpu_changes(tmp_path, monkeypatch):
+    from vla_driving.engines import registry, trt_build, trt_engine
+
+    onnx = tmp_path / "encoder.onnx"
+    onnx.write_bytes(b"onnx")
+    builds = []
+    monkeypatch.setattr(trt_build, "build_plan",
+                        lambda path, precision, profile, mb, calibrator=None:
+                        builds.append(precision) or b"plan-%d" % len(builds))
+    env = {"version": "10.3.0", "sm": "8.7"}
+    monkeypatch.setattr(trt_engine, "tensorrt_module", lambda: FakeTensorRT(env["version"]))
+    monkeypatch.setattr(trt_engine, "compute_capability", lambda device_id=0: env["sm"])
+    cfg, cache = EngineConfig(precision="fp16"), tmp_path / "engines"
+    assert registry.ensure_trt_plan(onnx, INPUTS, cfg, cache)[2] is True
+    assert registry.ensure_trt_plan(onnx, INPUTS, cfg, cache)[2] is False
+    env["version"] = "10.4.0"                                   # TensorRT upgraded
+    assert registry.ensure_trt_plan(onnx, INPUTS, cfg, cache)[2] is True
+    env["sm"] = "9.0"                                           # plan copied to another GPU
+    assert registry.ensure_trt_plan(onnx, INPUTS, cfg, cache)[2] is True
+    assert len(builds) == 3
+    with pytest.raises(EngineError, match="int8 needs calibration"):
+        registry.ensure_trt_plan(onnx, INPUTS, EngineConfig(precision="int8"), cache)
