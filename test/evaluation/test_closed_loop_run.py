@@ -24,7 +24,7 @@ def test_closed_loop_cli_through_the_nodes(tmp_path):
     closed_loop_cli.add_arguments(parser)
     args = parser.parse_args(["--seeds", "1000", "--duration", "3", "--out", str(tmp_path / "cl"),
                               "--json", str(tmp_path / "cl.json"), "--corruptions", "camera_crash",
-                              "--severity", "5"])
+                              "--severity", "5", "--record", str(tmp_path / "bags")])
     assert closed_loop_cli.main(args) == 0
     doc = json.loads((tmp_path / "cl.json").read_text())
     cv = doc["results"]["clean"]["constant_velocity"]
@@ -38,6 +38,9 @@ def test_closed_loop_cli_through_the_nodes(tmp_path):
     assert crashed["finished"]   # the baseline ignores images: same route despite dead cameras
     assert crashed["progress_m"] == pytest.approx(route["progress_m"], rel=0.05)
     assert (tmp_path / "cl" / "driving_score.png").stat().st_size > 0
+    from vla_driving.data import read_bag
+    recorded = read_bag(tmp_path / "bags" / "highway_1000")   # the expert's route, replayable
+    assert len(recorded.images["bev_near"]) >= 10 and recorded.agents
 
 
 def test_missing_bundle_fails_clearly(tmp_path, capsys):

@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"camera corruptions besides clean: {', '.join(CORRUPTIONS)}")
     parser.add_argument("--severity", type=int, default=3, choices=SEVERITIES)
     parser.add_argument("--no-expert", action="store_true", help="skip the IDM/MOBIL expert")
+    parser.add_argument("--record", type=Path, default=None, metavar="DIR",
+                        help="also record the expert's routes as bags DIR/<scenario>_<seed> "
+                             "(for `eval replay`)")
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     parser.add_argument("--out", type=Path, help="write report.md, metrics.json and a figure here")
 
@@ -48,7 +51,7 @@ def _planners(bundle: str) -> dict[str, dict]:
 
 
 def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruptions: list,
-                    expert: bool = True) -> dict:
+                    expert: bool = True, record: Path | None = None) -> dict:
     """{condition: {policy: {"routes": [...], "summary": {...}}}}."""
     from ..ros.closed_loop_runner import run_stack_route
     results: dict = {}
@@ -66,8 +69,9 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
                     LOG.info("%s %s seed %d %s: DS %.1f", condition, scenario, seed, name,
                              row["driving_score"])
                 if expert and corruption is None:
+                    bag = None if record is None else record / f"{scenario}_{seed}"
                     rows.setdefault(EXPERT, []).append(
-                        score_route(run_expert_route(cfg, scenario, seed)))
+                        score_route(run_expert_route(cfg, scenario, seed, record_to=bag)))
         results[condition] = {n: {"summary": aggregate(r), "routes": r} for n, r in rows.items()}
     return results
 
@@ -110,7 +114,8 @@ def main(args: argparse.Namespace) -> int:
         corruptions = [Corruption(n, args.severity) for n in args.corruptions]
         if args.bundle and not Path(args.bundle, "manifest.json").is_file():
             raise ConfigError(f"model bundle not found: {args.bundle} (no manifest.json)")
-        results = run_closed_loop(cfg, _planners(args.bundle), corruptions, not args.no_expert)
+        results = run_closed_loop(cfg, _planners(args.bundle), corruptions, not args.no_expert,
+                                  args.record)
     except (ConfigError, ValueError) as exc:
         print(f"vla-driving eval closed-loop: {exc}", file=sys.stderr)
         return 2
