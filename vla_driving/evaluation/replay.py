@@ -9,6 +9,7 @@ Corruptions are applied to the decoded camera frames before they reach the inges
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ..policy.planner import PlannerCore
 from ..policy.planner_config import PlannerConfig
 from ..sensors.config import IngestConfig
 from ..sensors.decode import CompressedImage, RawImage
+from ..sensors.ingest import Ingest
 from ..sensors.odometry import OdometryFields
 from .bag_labels import labelled_sample
 from .corruptions import CORRUPTIONS, SEVERITIES, apply_to_frame
@@ -121,7 +123,6 @@ class _Replayer:
                  references: References | None = None):
         self.bag, self.cfg, self.corruption = bag, cfg, corruption
         self.label_cfg, self.episode, self.references = label_cfg, episode, references
-        from ..sensors.ingest import Ingest
         planner_cfg = cfg.planner_config()
         self.pending: list[int] = []
         self.ingest = Ingest(planner_cfg.ingest, on_set=lambda s: self.pending.append(s.stamp_ns))
@@ -170,13 +171,11 @@ class _Replayer:
             sample.text_failed = True
             return
         if text is not None:
-            import dataclasses
             sample.plan = dataclasses.replace(sample.plan, description=text.description,
                                               justification=text.justification)
 
 
 def _with_latency(plan, latency_s: dict):
-    import dataclasses
     return dataclasses.replace(plan, latency_s=dict(latency_s))
 
 
