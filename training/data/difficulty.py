@@ -18,16 +18,12 @@ COLLISION_DIFFICULTY = 1.0
 
 
 def nearest_agent_m(sample) -> float:
+    """Distance to the closest ground-truth agent (inf without ground truth)."""
     gt = sample.ground_truth
     if not gt or not gt.get("agents"):
         return float("inf")
-    ego = sample.labels
-    del ego
     xs = np.array([[a["x"], a["y"]] for a in gt["agents"]])
-    pose = gt.get("ego_xy")
-    if pose is None:
-        return float("inf")
-    return float(np.min(np.hypot(*(xs - np.asarray(pose)).T)))
+    return float(np.min(np.hypot(*(xs - np.asarray(sample.pose[:2])).T)))
 
 
 def difficulty(sample) -> float:

@@ -16,6 +16,7 @@ from highway_env import utils
 from . import commands as C
 from .ego import BoundedEgo
 from .frames import steering_to_ros
+from .junction import in_junction, on_approach, stop_line_accel
 
 SPEED_DELTA = 5.0            # m/s change for speed up / slow down
 MIN_TARGET_SPEED = 3.0
@@ -35,6 +36,8 @@ LANE_DONE_HEADING = 0.06
 SPEED_DONE_TOL = 0.7
 STOPPED_SPEED = 0.3
 KEEP_LANE_DONE_S = 6.0
+PATIENCE_S = 4.0
+RESUMED_SPEED = 3.0          # m/s: driving on again ends the impatience
 TURN_ANGLE = np.pi / 4
 SAME_DIRECTION = np.pi / 6    # same-direction traffic is IDM's job, not the conflict check
 
@@ -73,6 +76,7 @@ class ShadowExpert:
         self.cruise_speed = cruise_speed
         self.wheelbase = wheelbase_m
         self.intent: _Intent | None = None
+        self._stopped_since: float | None = None
 
     # ---- command bookkeeping -------------------------------------------------------------
     def feasible(self, command: str) -> bool:
@@ -118,7 +122,7 @@ class ShadowExpert:
             if not self._lane_change_safe(lane_target):
                 lane_target = ego.lane_index
         ego.target_speed = min(intent.target_speed, self._curve_speed(lane_target))
-        accel = self._longitudinal(intent, lane_target)
+        accel = self._longitudinal(intent, lane_target, now_s)
         steer = self._steering(lane_target)
         return float(accel), steering_to_ros(steer)
 
@@ -145,7 +149,15 @@ class ShadowExpert:
             return min(speed, lane.speed_limit)
         return speed
 
-    def _longitudinal(self, intent: _Intent, lane_target) -> float:
+    def _impatient(self, now_s: float) -> bool:
+        """Stopped for longer than PATIENCE_S (at a stop line); lasts until it drives on."""
+        if self.ego.speed > RESUMED_SPEED:
+            self._stopped_since = None
+        elif self.ego.speed <= STOPPED_SPEED and self._stopped_since is None:
+            self._stopped_since = now_s
+        return self._stopped_since is not None and now_s - self._stopped_since > PATIENCE_S
+
+    def _longitudinal(self, intent: _Intent, lane_target, now_s: float) -> float:
         ego = self.ego
         front, rear = ego.road.neighbour_vehicles(ego, ego.lane_index)
         if intent.command == C.STOP:
@@ -158,8 +170,12 @@ class ShadowExpert:
             if lane_target != ego.lane_index:
                 front_t, rear_t = ego.road.neighbour_vehicles(ego, lane_target)
                 accel = min(accel, ego.acceleration(ego, front_t, rear_t))
-        if not self._in_junction() and self._conflict_ahead():
+        gap_acceptance = in_junction(ego.lane_index) or on_approach(ego.lane_index)
+        if not gap_acceptance and self._conflict_ahead():
             accel = min(accel, -EMERGENCY_BRAKE if ego.speed > 2.0 else -ego.speed)
+        wait = stop_line_accel(ego, COMFORT_BRAKE, EMERGENCY_BRAKE, self._impatient(now_s))
+        if wait is not None:
+            accel = min(accel, wait)
         return max(accel, -EMERGENCY_BRAKE)
 
     def _curve_speed(self, lane_index) -> float:
@@ -226,11 +242,6 @@ class ShadowExpert:
             if kind == command and abs(turn) < np.pi * 0.9:
                 return dest
         return None
-
-    def _in_junction(self) -> bool:
-        """Inside an intersection the expert clears it rather than stopping across traffic."""
-        _from, _to, _ = self.ego.lane_index
-        return _from.startswith("ir") and _to.startswith("il")
 
     def _conflict_ahead(self) -> bool:
         """True when a nearby vehicle's constant-velocity path meets ours within the horizon."""

@@ -43,8 +43,8 @@ def _merge(rng: np.random.Generator, density: float) -> dict:
 
 
 def _intersection(rng: np.random.Generator, density: float) -> dict:
-    return {"initial_vehicle_count": int(round(rng.integers(3, 10) * density)),
-            "spawn_probability": float(np.clip(rng.uniform(0.2, 0.6) * density, 0.0, 1.0)),
+    return {"initial_vehicle_count": int(round(rng.integers(2, 7) * density)),
+            "spawn_probability": float(np.clip(rng.uniform(0.05, 0.3) * density, 0.0, 1.0)),
             "destination": None}
 
 
