@@ -75,6 +75,13 @@ def usable_tasks(dataset, tasks: list[str], probes: int = 64) -> list[str]:
     return [t for t in tasks if any(has_task_data(s, t) for s in samples)]
 
 
+def make_loader(train_set, cfg: TrainConfig, stage: StageConfig) -> DataLoader:
+    """Shuffled with a seeded generator; Accelerate shards it across processes."""
+    return DataLoader(train_set, batch_size=stage.batch_size, shuffle=True, drop_last=True,
+                      collate_fn=collate_samples, num_workers=cfg.num_workers,
+                      generator=torch.Generator().manual_seed(cfg.seed))
+
+
 def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfig,
               stage: StageConfig, out_dir: Path) -> dict:
     """Train one stage; returns its validation metrics (computed on the main process)."""
@@ -91,10 +98,7 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     params = set_trainable(model, stage.trainable)
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
-    generator = torch.Generator().manual_seed(cfg.seed)
-    loader = DataLoader(train_set, batch_size=stage.batch_size, shuffle=True, drop_last=True,
-                        collate_fn=collate_samples, num_workers=cfg.num_workers,
-                        generator=generator)
+    loader = make_loader(train_set, cfg, stage)
     ddp_model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader,
                                                                   scheduler)
     rng = random.Random(cfg.seed * 1009 + accelerator.process_index)

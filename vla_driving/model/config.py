@@ -37,10 +37,18 @@ class VisionConfig(Config):
     def validate(self) -> None:
         if len(self.image_mean) != 3 or len(self.image_std) != 3:
             raise ConfigError("image_mean/image_std: need exactly 3 values (RGB)")
-        reduced = self.image_size // 2 ** (len(self.stage_channels) + 1)
+        reduced = self.feature_size
         if reduced < self.grid or reduced % self.grid:
             raise ConfigError(f"grid={self.grid}: the {reduced}px feature map of image_size="
                               f"{self.image_size} must be a multiple of the grid")
+
+    @property
+    def feature_size(self) -> int:
+        """Side of the encoder's last feature map (each stride-2 conv: ceil(n / 2))."""
+        size = self.image_size
+        for _ in range(len(self.stage_channels) + 1):
+            size = (size + 1) // 2
+        return size
 
     @property
     def feature_dim(self) -> int:

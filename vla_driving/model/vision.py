@@ -41,7 +41,8 @@ class ImageEncoder(nn.Module):
 
     def __init__(self, cfg: VisionConfig):
         super().__init__()
-        self.grid = cfg.grid
+        # A fixed average pool (not adaptive): static for ONNX export, same result.
+        self.pool = cfg.feature_size // cfg.grid
         self.stem = nn.Sequential(
             nn.Conv2d(3, cfg.stem_channels, 3, stride=2, padding=1, bias=False),
             _norm(cfg.stem_channels), nn.ReLU())
@@ -50,7 +51,7 @@ class ImageEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = self.stages(self.stem(x))
-        feats = F.adaptive_avg_pool2d(feats, self.grid)
+        feats = F.avg_pool2d(feats, self.pool, stride=self.pool)
         return feats.flatten(2).transpose(1, 2)
 
 
