@@ -97,6 +97,10 @@ def test_config_rejects_mismatched_cameras_and_step_needs_reset():
 
     with pytest.raises(RuntimeError, match="reset"):
         Sim(get_scenario("highway"), 0, CFG).step(Control(0.0, 0.0))
+    sim = make_sim("highway", 0, CFG)
+    with pytest.raises(ValueError, match="non-finite"):
+        sim.step(Control(float("nan"), 0.0))
+    assert not sim.feasible("turn_left")          # no junction on a highway
 
 
 @pytest.mark.parametrize("scenario, seed", [("racetrack", 0), ("highway", 1)])

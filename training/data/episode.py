@@ -8,7 +8,7 @@ so the same seed and config give byte-identical message data.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,6 @@ from vla_driving.constants import NS_PER_S
 from vla_driving.data import topics as TP
 from vla_driving.data.images import encode_jpeg
 from vla_driving.sim import command_text, make_sim
-from vla_driving.sim.ground_truth import asdict
 
 from . import messages as M
 from .gen_config import GenerateConfig

@@ -6,7 +6,7 @@ lanes with line types); the scene graph and the QA are built from exactly these 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field  # noqa: F401  (asdict re-exported)
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from highway_env.road.lane import LineType
