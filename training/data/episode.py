@@ -68,7 +68,7 @@ def run_episode(spec: EpisodeSpec, out_dir: Path, cfg: GenerateConfig) -> dict:
     sim = make_sim(spec.scenario, spec.seed, cfg.sim)
     rng = np.random.default_rng(spec.seed)
     schedule = CommandSchedule(rng, sim.scenario.commands, cfg.command_hold_s,
-                               cfg.command_timeout_s)
+                               cfg.command_timeout_s, cfg.stop_hold_s)
     offset = cfg.stamp_offset_s * NS_PER_S
     frames, status = 0, None
     with Writer(path, version=BAG_VERSION, storage_plugin=PLUGINS[cfg.storage]) as writer:

@@ -19,6 +19,8 @@ class GenerateConfig(Config):
     jpeg_quality: int = param(90, "JPEG quality of the camera images", low=10, high=100)
     command_hold_s: float = param(1.0, "time a completed command is kept before the next one",
                                   low=0.0, high=10.0)
+    stop_hold_s: float = param(3.0, "time a completed stop is held (idle frames)", low=0.0,
+                               high=30.0)
     command_timeout_s: float = param(10.0, "a command not completed by then is replaced",
                                      low=1.0, high=120.0)
     stamp_offset_s: int = param(1_700_000_000, "epoch seconds of an episode's first frame "

@@ -16,9 +16,10 @@ WEIGHTS = {C.KEEP_LANE: 2.0, C.CHANGE_LANE_LEFT: 2.0, C.CHANGE_LANE_RIGHT: 2.0, 
 
 class CommandSchedule:
     def __init__(self, rng: np.random.Generator, commands: tuple[str, ...], hold_s: float,
-                 timeout_s: float):
+                 timeout_s: float, stop_hold_s: float | None = None):
         self.rng, self.commands = rng, commands
         self.hold_s, self.timeout_s = hold_s, timeout_s
+        self.stop_hold_s = hold_s if stop_hold_s is None else stop_hold_s
         self.current: str | None = None
         self.started_s = 0.0
         self.done_since: float | None = None
@@ -30,7 +31,8 @@ class CommandSchedule:
         done = sim.instruction_completed(self.current)
         if done and self.done_since is None:
             self.done_since = now_s
-        held = self.done_since is not None and now_s - self.done_since >= self.hold_s
+        hold = self.stop_hold_s if self.current == C.STOP else self.hold_s
+        held = self.done_since is not None and now_s - self.done_since >= hold
         if held or now_s - self.started_s >= self.timeout_s:
             self._pick(sim, now_s)
             done = sim.instruction_completed(self.current)
