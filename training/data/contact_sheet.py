@@ -1,7 +1,7 @@
 """Contact sheet: a grid of frames with the future trajectory drawn on them (PNG).
 
 On simulator bird's-eye views the waypoints are drawn in the image's own metric frame (the view
-span and ego row come from the episode's config); other cameras get a small trajectory inset.
+span and ego row come from the episode's config); other cameras and bags without images get the trajectory alone, zoomed to its extent.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from vla_driving.data.images import decode_image
 
 TILE = 256
 CAPTION_H = 28
-INSET_SPAN_M = 60.0
+INSET_MIN_SPAN_M = 10.0     # trajectory-only tiles zoom to the motion, at least this wide
 TRAJ = (255, 40, 200)
 PAST = (255, 255, 255)
 TEXT = (255, 255, 255)
@@ -42,9 +42,10 @@ def tile(episode, sample, camera: str) -> Image.Image:
     else:
         img = Image.new("RGB", (TILE, TILE), (30, 30, 30))
     draw = ImageDraw.Draw(img)
-    span, row = geom if geom else (INSET_SPAN_M, 0.8)
     lab = sample.labels
-    for pts, colour in ((lab.past, PAST), (lab.waypoints, TRAJ)):
+    extent = float(np.max(np.abs(np.vstack([lab.past, lab.waypoints]))))
+    span, row = geom if geom else (max(INSET_MIN_SPAN_M, 2.5 * extent), 0.6)
+    for pts, colour in ((lab.past[::-1], PAST), (lab.waypoints, TRAJ)):   # both from the ego out
         px = _to_px(np.vstack([[0.0, 0.0], pts]), span, row)
         draw.line(px, fill=colour, width=2)
         for x, y in px[1:]:

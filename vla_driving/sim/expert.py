@@ -40,8 +40,6 @@ PATIENCE_S = 4.0
 RESUMED_SPEED = 3.0          # m/s: driving on again ends the impatience
 TURN_ANGLE = np.pi / 4
 SAME_DIRECTION = np.pi / 6    # same-direction traffic is IDM's job, not the conflict check
-
-
 LEFT, RIGHT = 1, -1
 
 
