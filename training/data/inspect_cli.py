@@ -41,6 +41,21 @@ def print_histogram(hist: Counter) -> None:
     print(f"{'total':<18}" + "".join(f"{n:>{width + 1}}" for n in cols) + f"{total:>6}")
 
 
+def summarise(report: list[str]) -> list[str]:
+    """Totals per skip reason, plus every other problem line (missing topic, camera stops...)."""
+    skipped, episodes, other = Counter(), Counter(), []
+    for line in report:
+        text = line.strip()
+        if text.startswith("skipped ") and " anchors: " in text:
+            count, reason = text[len("skipped "):].split(" anchors: ", 1)
+            skipped[reason] += int(count)
+            episodes[reason] += 1
+        elif any(k in text for k in ("skipped", "missing", "stops", "says", "salvaged")):
+            other.append(line)
+    return other + [f"skipped {n} anchors in {episodes[r]} episode(s): {r}"
+                    for r, n in sorted(skipped.items())]
+
+
 def main(args: argparse.Namespace) -> int:
     bags = find_bags(args.root)
     if not bags:
@@ -59,9 +74,7 @@ def main(args: argparse.Namespace) -> int:
           + ", ".join(f"{k}: {scenarios[k]} episodes / {frames[k]} frames" for k in sorted(scenarios)))
     if not ds.has_frames:
         print("no camera frames: trajectories and controls only")
-    lines = ds.report if args.verbose else [ln for ln in ds.report if "skipped" in ln
-                                            or "missing" in ln or "stops" in ln or "says" in ln]
-    for line in lines:
+    for line in ds.report if args.verbose else summarise(ds.report):
         print(line)
     print_histogram(histogram(ds))
     if len(ds):
