@@ -65,3 +65,14 @@ def test_generate_config_rejects_bad_values(bad):
 
     with pytest.raises(ConfigError):
         GenerateConfig.from_dict({**CFG.to_dict(), **bad})
+
+
+def test_parallel_workers_write_the_same_bags_as_one_process(tmp_path):
+    from vla_driving_training.data.generate import generate, plan
+
+    specs = plan(["highway", "roundabout"], 1, seed=3)
+    one = generate(specs, tmp_path / "one", CFG, workers=1, progress=False)
+    two = generate(specs, tmp_path / "two", CFG, workers=2, progress=False)
+    assert [r["episode"] for r in one] == [r["episode"] for r in two]
+    for a, b in zip(one, two):
+        assert message_hashes(a["path"]) == message_hashes(b["path"])
