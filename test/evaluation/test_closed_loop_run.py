@@ -35,9 +35,12 @@ def test_closed_loop_cli_through_the_nodes(tmp_path):
                                                    * route["infraction_penalty"])
     assert "expert_idm_mobil" in doc["results"]["clean"]
     crashed = doc["results"]["camera_crash@5"]["constant_velocity"]["routes"][0]
-    assert crashed["finished"]   # the baseline ignores images: same route despite dead cameras
-    assert crashed["progress_m"] == pytest.approx(route["progress_m"], rel=0.05)
+    assert crashed["finished"] and crashed["progress_m"] > 20.0   # it ignores images: still drives
+    planner = cv["planner"]
+    assert planner["drops"]["plans"] >= 20 and planner["latency_ms"]["infer"]["count"] >= 20
     assert (tmp_path / "cl" / "driving_score.png").stat().st_size > 0
+    assert (tmp_path / "cl" / "planner_latency.png").stat().st_size > 0
+    assert list((tmp_path / "cl" / "predictions_mcap_constant_velocity").glob("*.mcap"))
     from vla_driving.data import read_bag
     recorded = read_bag(tmp_path / "bags" / "highway_1000")   # the expert's route, replayable
     assert len(recorded.images["bev_near"]) >= 10 and recorded.agents

@@ -8,21 +8,28 @@ baseline (through the same nodes) and the IDM/MOBIL expert (driving the simulato
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..configuration import ConfigError
 from .closed_loop import EXPERT, ClosedLoopConfig, run_expert_route
 from .closed_loop_scoring import aggregate, score_route
 from .corruptions import CORRUPTIONS, SEVERITIES
+from .latency import drop_counts, latency_table
+from .mcap_export import McapFrame, McapRecorder
 from .replay import Corruption
 from .report import CLEAN, markdown_table, to_jsonable
+from .summary import EvalSample
 
 LOG = logging.getLogger(__name__)
 MODEL, CONSTANT_VELOCITY = "model", "constant_velocity"
 FIGURE = "driving_score.png"
+LATENCY_FIGURE = "planner_latency.png"
+MCAP_PREFIX = "predictions_mcap_"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,14 +57,40 @@ def _planners(bundle: str) -> dict[str, dict]:
     return planners
 
 
+def cycle_samples(route, scenario: str, seed: int) -> list[EvalSample]:
+    """The planner's cycles of a route as EvalSamples (plans and per-stage latency, no labels)."""
+    out = []
+    for result, _ in route.cycles:
+        plan = result.plan
+        if plan is not None:
+            plan = dataclasses.replace(plan, latency_s=dict(result.latency_s))
+        out.append(EvalSample(stamp_ns=result.stamp_ns, episode=f"{scenario}_{seed}", plan=plan,
+                              failed=result.error is not None,
+                              degraded=result.status == "degraded"))
+    return out
+
+
+def mcap_frames(route, policy: str) -> list[McapFrame]:
+    return [McapFrame(result.stamp_ns, images, {policy: result.plan})
+            for result, images in route.cycles if images and result.plan is not None]
+
+
+@dataclass
+class ClosedLoopRun:
+    results: dict = field(default_factory=dict)    # condition -> policy -> routes + summary
+    samples: dict = field(default_factory=dict)    # condition -> policy -> [EvalSample]
+    mcap: dict = field(default_factory=dict)       # policy -> frames of its first clean route
+
+
 def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruptions: list,
-                    expert: bool = True, record: Path | None = None) -> dict:
-    """{condition: {policy: {"routes": [...], "summary": {...}}}}."""
+                    expert: bool = True, record: Path | None = None) -> ClosedLoopRun:
+    """Every route of every policy under every condition, scored; plus the planner cycles."""
     from ..ros.closed_loop_runner import run_stack_route
-    results: dict = {}
+    run = ClosedLoopRun()
     for corruption in [None] + list(corruptions):
         condition = CLEAN if corruption is None else corruption.label
         rows: dict[str, list] = {}
+        samples = run.samples.setdefault(condition, {})
         for scenario in cfg.scenarios:
             for seed in cfg.seeds:
                 for name, planner in planners.items():
@@ -66,14 +99,25 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
                     row.update(wall_s=route.wall_s, control_timeouts=route.control_timeouts,
                                finished=route.finished)
                     rows.setdefault(name, []).append(row)
+                    samples.setdefault(name, []).extend(cycle_samples(route, scenario, seed))
+                    if corruption is None and name not in run.mcap:
+                        run.mcap[name] = mcap_frames(route, name)
                     LOG.info("%s %s seed %d %s: DS %.1f", condition, scenario, seed, name,
                              row["driving_score"])
                 if expert and corruption is None:
                     bag = None if record is None else record / f"{scenario}_{seed}"
                     rows.setdefault(EXPERT, []).append(
                         score_route(run_expert_route(cfg, scenario, seed, record_to=bag)))
-        results[condition] = {n: {"summary": aggregate(r), "routes": r} for n, r in rows.items()}
-    return results
+        run.results[condition] = {n: {"summary": aggregate(r), "routes": r}
+                                  for n, r in rows.items()}
+        for name, policy_samples in samples.items():
+            run.results[condition][name]["planner"] = {
+                "latency_ms": latency_table(s.plan.latency_s for s in policy_samples if s.plan),
+                "drops": drop_counts(len(policy_samples), sum(s.plan is not None
+                                                              for s in policy_samples),
+                                     degraded=sum(s.degraded for s in policy_samples),
+                                     failed=sum(s.failed for s in policy_samples))}
+    return run
 
 
 def summary_rows(results: dict) -> list[dict]:
@@ -85,7 +129,28 @@ def summary_rows(results: dict) -> list[dict]:
             for c, policies in results.items() for p, v in policies.items()]
 
 
-def write_closed_loop_report(out: Path, results: dict, settings: dict) -> dict:
+def _write_planner_outputs(out: Path, run: ClosedLoopRun) -> list[str]:
+    from . import figures
+    lines = []
+    if run.samples.get(CLEAN):
+        figures.latency_histogram(out / LATENCY_FIGURE, run.samples[CLEAN])
+        lines += ["", "## Planner latency per stage (ms, this machine), clean", ""]
+        lines += markdown_table([{"policy": p, "stage": stage, **row}
+                                 for p, v in run.results[CLEAN].items()
+                                 for stage, row in v.get("planner", {}).get("latency_ms", {}).items()])
+        lines += ["", f"![latency]({LATENCY_FIGURE})"]
+    for policy, frames in run.mcap.items():
+        if frames:
+            with McapRecorder(out / f"{MCAP_PREFIX}{policy}") as recorder:
+                for frame in frames:
+                    recorder.add(frame)
+            lines += ["", f"Inputs and plans of {policy}'s first route: `{MCAP_PREFIX}{policy}/` "
+                          f"(MCAP, open in Foxglove)."]
+    return lines
+
+
+def write_closed_loop_report(out: Path, results: dict, settings: dict,
+                             run: ClosedLoopRun | None = None) -> dict:
     from . import figures
     out.mkdir(parents=True, exist_ok=True)
     document = to_jsonable({"settings": settings, "results": results})
@@ -100,8 +165,9 @@ def write_closed_loop_report(out: Path, results: dict, settings: dict) -> dict:
     lines = ["# Closed-loop evaluation", ""] + [f"- {k}: {v}" for k, v in settings.items()]
     lines += ["", "## Summary", ""] + markdown_table(summary_rows(results))
     lines += ["", "## Routes", ""] + markdown_table(route_rows)
-    lines += ["", f"![driving score]({FIGURE})", "",
-              "Scores as the CARLA leaderboard defines them; see docs/evaluation.md."]
+    lines += ["", f"![driving score]({FIGURE})"]
+    lines += _write_planner_outputs(out, run) if run is not None else []
+    lines += ["", "Scores as the CARLA leaderboard defines them; see docs/evaluation.md."]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     return document
 
@@ -114,14 +180,15 @@ def main(args: argparse.Namespace) -> int:
         corruptions = [Corruption(n, args.severity) for n in args.corruptions]
         if args.bundle and not Path(args.bundle, "manifest.json").is_file():
             raise ConfigError(f"model bundle not found: {args.bundle} (no manifest.json)")
-        results = run_closed_loop(cfg, _planners(args.bundle), corruptions, not args.no_expert,
-                                  args.record)
+        run = run_closed_loop(cfg, _planners(args.bundle), corruptions, not args.no_expert,
+                              args.record)
+        results = run.results
     except (ConfigError, ValueError) as exc:
         print(f"vla-driving eval closed-loop: {exc}", file=sys.stderr)
         return 2
     settings = {"bundle": args.bundle or "(none: baselines only)", **cfg.to_dict(),
                 "corruptions": [c.label for c in corruptions]}
-    document = (write_closed_loop_report(args.out, results, settings) if args.out
+    document = (write_closed_loop_report(args.out, results, settings, run) if args.out
                 else to_jsonable({"settings": settings, "results": results}))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 
 from ..data.bag_reader import read_bag
-from .closed_loop import EXPERT, ClosedLoopConfig, run_expert_route
-from .closed_loop_cli import MODEL, _planners, write_closed_loop_report
-from .closed_loop_scoring import aggregate, score_route
+from .closed_loop import EXPERT, ClosedLoopConfig
+from .closed_loop_cli import MODEL, _planners, run_closed_loop, write_closed_loop_report
 from .policies import EXPERT_RECORDED, baseline_policies, load_model_policy
 from .replay import ReplayConfig
 from .replay_cli import run_replay
@@ -30,7 +29,7 @@ from .report import CLEAN, headline, markdown_table, write_report
 
 LOG = logging.getLogger(__name__)
 REPO_BUNDLE = Path(__file__).resolve().parents[2] / "models" / "default"
-EPISODE_BAG = "expert_episode"
+EPISODES_DIR = "expert_episodes"
 
 
 def default_bundle() -> Path:
@@ -49,23 +48,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="report directory")
     parser.add_argument("--baseline-only", action="store_true",
                         help="run without a model bundle (baselines only, labelled as such)")
-
-
-def _closed_loop(cfg: ClosedLoopConfig, planners: dict, out: Path) -> dict:
-    from ..ros.closed_loop_runner import run_stack_route
-    rows: dict[str, list] = {}
-    for name, planner in planners.items():
-        route = run_stack_route(cfg, cfg.scenarios[0], cfg.seeds[0], name, planner)
-        row = score_route(route.log)
-        row.update(wall_s=route.wall_s, control_timeouts=route.control_timeouts,
-                   finished=route.finished)
-        rows[name] = [row]
-    start = time.monotonic()
-    expert = score_route(run_expert_route(cfg, cfg.scenarios[0], cfg.seeds[0],
-                                          record_to=out / EPISODE_BAG))
-    expert["wall_s"] = time.monotonic() - start
-    rows[EXPERT] = [expert]
-    return {CLEAN: {n: {"summary": aggregate(r), "routes": r} for n, r in rows.items()}}
 
 
 def _summary(closed: dict, replay: dict) -> list[dict]:
@@ -98,17 +80,19 @@ def main(args: argparse.Namespace) -> int:
     cfg = ClosedLoopConfig(scenarios=[args.scenario], seeds=[args.seed], duration_s=args.duration)
     planners = _planners("" if args.baseline_only else str(bundle))
     started = time.monotonic()
-    closed = _closed_loop(cfg, planners, out)
+    run = run_closed_loop(cfg, planners, [], expert=True, record=out / EPISODES_DIR)
+    closed = run.results
     policies = baseline_policies()
     if not args.baseline_only:
         policies = {MODEL: load_model_policy(str(bundle)), **policies}
-    runs, frames = run_replay([read_bag(out / EPISODE_BAG)], policies, ReplayConfig(), [])
+    episode = out / EPISODES_DIR / f"{args.scenario}_{args.seed}"
+    runs, frames = run_replay([read_bag(episode)], policies, ReplayConfig(), [])
     settings = {"title": "Demo: open-loop replay of the expert's route", "bundle":
                 "(baselines only)" if args.baseline_only else str(bundle), "seed": args.seed,
                 "scenario": args.scenario}
     replay_doc = write_report(out / "replay", runs, settings, mcap_frames=frames)
     write_closed_loop_report(out / "closed_loop", closed, {**settings, **cfg.to_dict(),
-                                                           "title": "Demo closed loop"})
+                                                           "title": "Demo closed loop"}, run)
     for policy in policies.values():
         policy.close()
     print(f"\nvla-driving demo ({args.scenario}, seed {args.seed}, {args.duration:.0f} s "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import rclpy
 
@@ -29,6 +29,9 @@ STARTUP_WALL_S = 30.0          # node start-up and policy loading allowance per 
 WALL_PER_SIM_S = 20.0          # a route may run this much slower than real time before it stops
 
 
+MAX_RECORDED_INPUTS = 300     # planning cycles whose camera inputs are kept for the MCAP
+
+
 @dataclass
 class StackRoute:
     log: RouteLog
@@ -36,6 +39,22 @@ class StackRoute:
     sim_s: float
     control_timeouts: int
     finished: bool             # the route reached its end (time or an ending event) in time
+    cycles: list = field(default_factory=list)   # (CycleResult, {camera: image} or None)
+
+
+def _record_cycles(planner_node, cycles: list) -> None:
+    """Keep every planning cycle's result (and the first cycles' camera inputs) as it happens."""
+    core = planner_node.core
+    cycle = core.cycle
+
+    def recorded(now_ns: int):
+        result = cycle(now_ns)
+        if result.stamp_ns is not None:
+            latest = core.ingest.history(1) if len(cycles) < MAX_RECORDED_INPUTS else []
+            images = {c: f.image for c, f in latest[-1].frames.items()} if latest else None
+            cycles.append((result, images))
+        return result
+    core.cycle = recorded
 
 
 def _overrides(cfg: ClosedLoopConfig, scenario: str, seed: int, planner: dict) -> dict:
@@ -68,6 +87,8 @@ def run_stack_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str
         bridge = stack.nodes["sim_bridge"].bridge
         if corruption is not None:
             _corrupt_cameras(bridge.sim, corruption, seed)
+        cycles: list = []
+        _record_cycles(stack.nodes["vla_planner"], cycles)
         tracker = new_route(bridge.sim, cfg, scenario, seed, policy)
         command = instruction_command(cfg)
         track_step(tracker, bridge.sim, None, command)
@@ -85,8 +106,10 @@ def run_stack_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str
             time.sleep(POLL_S)
         finished = tracker.ended or bridge.sim.time_s >= cfg.duration_s
         tracker.end("time" if finished else "wall_timeout")
+        stack.destroy()
+        stack = None
         return StackRoute(tracker.log, time.monotonic() - start, bridge.sim.time_s,
-                          bridge.control_timeouts, finished)
+                          bridge.control_timeouts, finished, list(cycles))
     finally:
         if stack is not None:
             stack.destroy()
