@@ -167,3 +167,15 @@ def open_split(root: str | Path, split: str, cfg: DatasetConfig | None = None) -
     ds = DrivingDataset([root / b for b in bags], cfg, keep=keep)
     ds.weights = [weights[(s.episode, s.stamp_ns)] for s in (ds.sample(i)[1] for i in range(len(ds)))]
     return ds
+
+
+DATASET_NODE = "vla_dataset"
+
+
+def config_from_cli(config: str | Path | None, odometry_topic: str | None) -> DatasetConfig:
+    """DatasetConfig from an optional YAML (node `vla_dataset`) and an odometry topic override."""
+    cfg = DatasetConfig.from_yaml(config, DATASET_NODE) if config else DatasetConfig()
+    if odometry_topic:
+        cfg = DatasetConfig.from_dict({**cfg.to_dict(), "topics": {
+            **cfg.topics.to_dict(), "odometry": odometry_topic}})
+    return cfg

@@ -6,7 +6,7 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from .dataset import DatasetConfig, DrivingDataset, index_rows
+from .dataset import DrivingDataset, config_from_cli, index_rows
 from .index import IndexConfig, build_index, find_bags, save_index
 
 
@@ -19,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all-in", choices=("train", "val", "test"), default=None,
                         help="put every episode in this split (e.g. a held-out folder: test)")
     parser.add_argument("--odometry-topic", default=None, help="odometry topic of car bags")
+    parser.add_argument("--config", default=None, help="YAML with the DatasetConfig (topics, "
+                        "cameras, label thresholds) under node 'vla_dataset'")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -28,10 +30,7 @@ def main(args: argparse.Namespace) -> int:
     if not bags:
         print(f"no bags under {args.root}")
         return 1
-    ds_cfg = DatasetConfig()
-    if args.odometry_topic:
-        ds_cfg = DatasetConfig.from_dict({**ds_cfg.to_dict(), "topics": {
-            **ds_cfg.topics.to_dict(), "odometry": args.odometry_topic}})
+    ds_cfg = config_from_cli(args.config, args.odometry_topic)
     ds = DrivingDataset(bags, ds_cfg)
     index = build_index(args.root, index_rows(ds), cfg)
     if args.all_in:

@@ -10,7 +10,7 @@ from pathlib import Path
 from vla_driving.meta_action import SPEED_LEVELS, STEERING_LEVELS
 
 from .contact_sheet import contact_sheet
-from .dataset import DatasetConfig, DrivingDataset
+from .dataset import DrivingDataset, config_from_cli
 from .index import find_bags
 
 
@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="contact sheet PNG (default: ROOT/contact_sheet.png)")
     parser.add_argument("--frames", type=int, default=12, help="frames on the contact sheet")
     parser.add_argument("--odometry-topic", default=None, help="odometry topic of car bags")
+    parser.add_argument("--config", default=None, help="YAML with the DatasetConfig (topics, "
+                        "cameras, label thresholds) under node 'vla_dataset'")
     parser.add_argument("--verbose", action="store_true", help="print every reader report line")
 
 
@@ -61,10 +63,7 @@ def main(args: argparse.Namespace) -> int:
     if not bags:
         print(f"no bags under {args.root}")
         return 1
-    cfg = DatasetConfig()
-    if args.odometry_topic:
-        cfg = DatasetConfig.from_dict({**cfg.to_dict(), "topics": {
-            **cfg.topics.to_dict(), "odometry": args.odometry_topic}})
+    cfg = config_from_cli(args.config, args.odometry_topic)
     ds = DrivingDataset(bags, cfg)
     scenarios = Counter((ep.info or {}).get("scenario", "bag") for ep in ds.episodes)
     frames = Counter()

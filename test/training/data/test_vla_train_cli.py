@@ -27,3 +27,15 @@ def test_unknown_scenario_is_refused(tmp_path, capsys):
 
 def test_registry_names_the_train_entry():
     assert (("train",), "vla_driving_training.train_cli") in [(w, m) for w, m, _ in COMMANDS]
+
+
+def test_inspect_a_car_bag_with_topics_from_yaml(tmp_path, capsys, shared_dir):
+    cfg = tmp_path / "ds.yaml"
+    cfg.write_text("vla_dataset:\n  ros__parameters:\n    topics:\n"
+                   "      odometry: /localization/kinematic_state\n      instruction: ''\n")
+    bag = shared_dir / "bags/autoware_kinematic_state/bag_ego_trajectory.db3"
+    assert main(["data", "inspect", str(bag), "--config", str(cfg),
+                 "--sheet", str(tmp_path / "aw.png")]) == 0
+    out = capsys.readouterr().out
+    assert "no camera frames" in out and "labelled frames" in out
+    assert "/carla/ego_vehicle/instruction" not in out and (tmp_path / "aw.png").exists()
