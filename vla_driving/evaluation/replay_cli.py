@@ -16,8 +16,10 @@ from pathlib import Path
 
 from ..data.bag_reader import BagError, read_bag
 from ..data.topics import BagTopics
+from ..configuration import ConfigError
 from ..policy.base import PolicyUnavailableError
 from .corruptions import CORRUPTIONS, SEVERITIES
+from .live_eval import live_samples
 from .mcap_export import McapFrame
 from .policies import EXPERT_RECORDED, MODEL, baseline_policies, load_model_policy, recorded_expert
 from .replay import Corruption, ReplayConfig, replay_policy
@@ -25,6 +27,8 @@ from .report import CLEAN, evaluate_runs, headline_rows, markdown_table, to_json
 
 LOG = logging.getLogger(__name__)
 ALL = "all"
+LIVE = "live_nodes"
+REPLAY_PROFILE = Path(__file__).resolve().parents[2] / "config" / "replay.yaml"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,6 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--live", action="store_true",
                         help="publish the bags on ROS 2 with /clock for the running nodes")
     parser.add_argument("--rate", type=float, default=1.0, help="--live: playback speed factor")
+    parser.add_argument("--publish-only", action="store_true",
+                        help="--live: only publish (nodes run elsewhere); no evaluation")
+    parser.add_argument("--profile", default=str(REPLAY_PROFILE),
+                        help="--live: profile whose nodes are started and evaluated")
 
 
 def _corruptions(names: list[str], severity: int) -> list[Corruption]:
@@ -84,11 +92,35 @@ def run_replay(bags: list, policies: dict, cfg: ReplayConfig, corruptions: list[
     return runs, [frames[k] for k in sorted(frames)]
 
 
+def run_live(args, topics: BagTopics) -> dict:
+    """{"clean": {"live_nodes": samples}}: the running planner node's outputs on the bags."""
+    from ..ros.bag_player import evaluate_live
+    planner = ({"policy": "vla", "bundle": args.bundle} if args.bundle
+               else {"policy": "constant_velocity"})
+    outputs = evaluate_live(list(args.bags), args.profile, planner, args.rate)
+    samples = []
+    for path in args.bags:
+        bag = read_bag(path, topics)
+        samples += live_samples(bag, args.cameras[0], outputs[path], episode=Path(path).name)
+    return {CLEAN: {LIVE: samples}}
+
+
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if args.live:
+    if args.live and args.publish_only:
         from ..ros.bag_player import play_bags_live
         return play_bags_live(args.bags, args.rate)
+    if args.live:
+        try:
+            topics = BagTopics().for_cameras(list(args.cameras))
+            runs = run_live(args, topics)
+        except (BagError, ConfigError, ValueError) as exc:
+            print(f"vla-driving eval replay --live: {exc}", file=sys.stderr)
+            return 2
+        settings = {"title": "Live replay through the nodes", "bags": list(args.bags),
+                    "bundle": args.bundle or "(none: constant-velocity planner)",
+                    "profile": args.profile, "rate": args.rate}
+        return _finish(args, runs, [], settings, {})
     try:
         corruptions = _corruptions(args.corruptions, args.severity)
         cfg = ReplayConfig(cameras=list(args.cameras), max_frames=args.max_frames, seed=args.seed,
@@ -112,8 +144,12 @@ def main(args: argparse.Namespace) -> int:
                 "bundle": args.bundle or "(none: baselines only)", "seed": args.seed,
                 "severity": args.severity, "corruptions": [c.label for c in corruptions],
                 "cameras": list(args.cameras), "config": cfg.to_dict()}
+    return _finish(args, runs, frames, settings, policies)
+
+
+def _finish(args, runs, frames, settings, policies) -> int:
     if args.out:
-        document = write_report(args.out, runs, settings, mcap_frames=frames)
+        document = write_report(args.out, runs, settings, mcap_frames=frames or None)
     else:
         document = to_jsonable({"settings": settings, "results": evaluate_runs(runs)})
     if args.json:

@@ -1,4 +1,5 @@
-"""Play rosbag2 files on ROS 2 with /clock (`vla-driving eval replay BAG... --live`).
+"""Play rosbag2 files on ROS 2 with /clock (`vla-driving eval replay BAG... --live`), and
+evaluate the real planner node on them (`evaluate_live`).
 
 Every message is published on its recorded topic, as the recorded serialised CDR bytes (no
 re-encoding), and /clock follows the bag's time, paced at `rate` x real time, so nodes running
@@ -18,9 +19,11 @@ from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 
 from vla_driving.constants import TOPIC_CLOCK
+from vla_driving.evaluation.live_eval import LiveOutputs
 
 from . import ensure_local_dds
-from .conversions import ns_to_stamp
+from .bringup import Stack
+from .conversions import ns_to_stamp, stamp_to_ns
 from .messages import MessageTypeError, import_message
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ NODE_NAME = "vla_bag_player"
 QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
                  durability=DurabilityPolicy.VOLATILE)
 DISCOVERY_WAIT_S = 1.0    # let subscribers match before the first message
+DRAIN_S = 2.0             # wall time for the last plans to arrive after a bag ends
 
 
 class BagPlayer:
@@ -90,4 +94,45 @@ def play_bags_live(bags: list[str], rate: float = 1.0) -> int:
         return 2
     finally:
         node.destroy_node()
+        context.try_shutdown()
+
+
+def _collect(node: Node, planner_cfg, outputs: dict) -> None:
+    """Subscriptions that file the planner's trajectory and decision into `outputs["now"]`."""
+    from nav_msgs.msg import Path as PathMsg
+    from std_msgs.msg import String
+
+    def on_path(msg) -> None:
+        xy = [[p.pose.position.x, p.pose.position.y] for p in msg.poses]
+        outputs["now"].on_path(stamp_to_ns(msg.header.stamp), xy)
+    node.create_subscription(PathMsg, planner_cfg.trajectory_topic, on_path, QOS)
+    node.create_subscription(String, planner_cfg.decision_topic,
+                             lambda msg: outputs["now"].on_decision(msg.data), QOS)
+
+
+def evaluate_live(bags: list[str], profile: str, planner: dict, rate: float = 1.0
+                  ) -> dict[str, LiveOutputs]:
+    """Start the profile's nodes in-process (on /clock), play each bag, collect the planner's
+    outputs per bag. Raises vla_driving.configuration.ConfigError when a node cannot start."""
+    ensure_local_dds()
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    stack = None
+    try:
+        stack = Stack(profile, context=context, extra_overrides={"vla_planner": planner}).build()
+        collector = Node("vla_eval_collector", context=context)
+        outputs: dict = {"now": LiveOutputs()}
+        _collect(collector, stack.nodes["vla_planner"].cfg, outputs)
+        stack.executor.add_node(collector)
+        stack.start()
+        player = BagPlayer(Node(NODE_NAME, context=context), rate)
+        results = {}
+        for bag in bags:
+            outputs["now"] = results[bag] = LiveOutputs()
+            player.play(bag)
+            time.sleep(DRAIN_S)
+        return results
+    finally:
+        if stack is not None:
+            stack.destroy()
         context.try_shutdown()
