@@ -37,7 +37,7 @@ def resolve_bundle(bundle: str) -> Path:
     try:
         from ament_index_python.packages import get_package_share_directory
         shared = Path(get_package_share_directory(PACKAGE)) / path
-    except (ImportError, LookupError, ValueError):
+    except (ImportError, LookupError, ValueError, OSError):  # not installed with ament
         return path
     return shared if shared.exists() else path
 

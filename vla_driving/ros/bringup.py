@@ -9,6 +9,7 @@ cleanly (executor first, then nodes, then the context).
 from __future__ import annotations
 
 import importlib
+import sys
 import logging
 import threading
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import rclpy
 from rclpy.executors import MultiThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
@@ -134,12 +136,12 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     ensure_local_dds()
-    rclpy.init()
+    # SIGINT stays a KeyboardInterrupt here, so shutdown runs in order (executor, nodes, context)
+    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
     try:
         stack = Stack(args.config).build()
     except ConfigError as exc:
-        log.error("%s", exc)
-        print(f"vla-driving run: {exc}")
+        print(f"vla-driving run: {exc}", file=sys.stderr)
         rclpy.try_shutdown()
         return 1
     deadline = None if args.duration is None else time.monotonic() + args.duration

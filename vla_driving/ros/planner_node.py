@@ -63,7 +63,7 @@ class PlannerNode(LifecycleNode):
         try:
             self.cfg = read_config(self, PlannerConfig)
             policy = self.policy_factory(self.cfg)
-        except (ConfigError, PolicyUnavailableError) as exc:
+        except (ConfigError, PolicyUnavailableError, OSError) as exc:
             self.configure_error = str(exc)
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
