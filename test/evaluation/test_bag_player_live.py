@@ -1,5 +1,6 @@
 """`--live`: the bag's messages arrive on their topics as ROS messages, with /clock in bag time."""
 
+import os
 import threading
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from eval_bag_fixtures import T0_NS, write_bag
 
 pytestmark = pytest.mark.ros
+PRIVATE_DOMAIN_BASE = 160
 
 
 def test_bag_is_published_with_clock(tmp_path):
@@ -20,7 +22,8 @@ def test_bag_is_published_with_clock(tmp_path):
 
     bag = write_bag(tmp_path / "b", seconds=1.0)
     context = rclpy.Context()
-    rclpy.init(context=context)
+    # a domain of its own: other ROS tests on this machine publish odometry and /clock too
+    rclpy.init(context=context, domain_id=PRIVATE_DOMAIN_BASE + os.getpid() % 60)
     probe = Node("probe", context=context)
     player_node = Node("player", context=context)
     clocks, odoms = [], []

@@ -3,6 +3,7 @@ node plans exactly what the deterministic replay plans (same ingest, same policy
 
 import argparse
 import json
+import os
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from eval_bag_fixtures import write_bag
 from vla_driving.evaluation.live_eval import LiveOutputs
 
 WP = np.column_stack([np.arange(1, 7) * 4.0, np.zeros(6)])
+PRIVATE_DOMAIN_BASE = 100
 CONTROLS = {"speed": 8.0, "steering_angle": 0.0, "acceleration": 0.0, "steering_rate": 0.0}
 
 
@@ -35,12 +37,14 @@ def test_outputs_pair_by_stamp_and_refuse_malformed():
 
 
 @pytest.mark.ros
-def test_live_nodes_plan_what_the_replay_plans(tmp_path):
+def test_live_nodes_plan_what_the_replay_plans(tmp_path, monkeypatch):
     from vla_driving.data import read_bag
     from vla_driving.evaluation import replay_cli
     from vla_driving.evaluation.replay import ReplayConfig, replay_policy
     from vla_driving.policy.constant_velocity import ConstantVelocityPolicy
 
+    # a domain of its own: the player's /clock must not reach other ROS tests on this machine
+    monkeypatch.setenv("ROS_DOMAIN_ID", str(PRIVATE_DOMAIN_BASE + os.getpid() % 60))
     bag = write_bag(tmp_path / "b", seconds=4.0)
     parser = argparse.ArgumentParser()
     replay_cli.add_arguments(parser)
