@@ -56,6 +56,8 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
     thread = threading.Thread(target=executor.spin, daemon=True)
     thread.start()
     try:
+        assert wait_until(lambda: min(p.get_subscription_count() for p in (clock, odom, path)) > 0
+                          and feeder.count_publishers("/vla/control") > 0, 10.0), "discovery"
         now = NS
         for i in range(40):
             now += STEP_NS

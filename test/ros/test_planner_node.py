@@ -111,6 +111,15 @@ def run_steps(feeder, n, wall_s=0.01):
         time.sleep(wall_s)
 
 
+def run_until(feeder, predicate, timeout_s, wall_s=0.01):
+    """Step the feeder until `predicate` holds (discovery can take a while on a busy machine)."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate() and time.monotonic() < deadline:
+        feeder.step()
+        time.sleep(wall_s)
+    return predicate()
+
+
 def test_camera_loss_degrades_then_stops_planning_at_the_bound(ros_context):
     from rclpy.lifecycle import TransitionCallbackReturn
     node = planner(ros_context)
@@ -118,13 +127,15 @@ def test_camera_loss_degrades_then_stops_planning_at_the_bound(ros_context):
     node.trigger_activate()
     feeder, got, stop = collect(ros_context, node)
     try:
-        run_steps(feeder, 30)
-        assert wait_until(lambda: len(got["paths"]) >= 5, 5.0)
+        assert run_until(feeder, lambda: len(got["paths"]) >= 5, 10.0), "no plans (discovery?)"
         assert not any(d["degraded"] for d in got["decision"])
         feeder.live.discard("bev_far")            # one camera stops
         run_steps(feeder, 30)
         assert any(d["degraded"] for d in got["decision"]), "plans on held views must say degraded"
         assert any(s.level == b"\x01" and "degraded" in s.message for s in got["diag"])
+        keys = {kv.key for s in got["diag"] for kv in s.values}
+        assert {"plan_rate_hz", "latency_ms.infer.p50", "latency_ms.ingest.p50",
+                "latency_ms.total_from_image.p50"} <= keys
         n_paths = len(got["paths"])
         feeder.live.discard("bev_near")           # the anchor stops too: no new sets
         last_image_ns = feeder.now - feeder.now % (2 * STEP_NS)
@@ -148,16 +159,16 @@ def test_sync_with_frames_plans_every_set_exactly_once(ros_context):
     node.trigger_activate()
     feeder, got, stop = collect(ros_context, node)
     try:
+        assert run_until(feeder, lambda: len(got["status"]) >= 1, 10.0, wall_s=0.02)
+        first = feeder.now
         run_steps(feeder, 40, wall_s=0.02)        # 20 camera sets (every other step)
-        assert wait_until(lambda: len(got["status"]) >= 20, 5.0)
-        time.sleep(0.2)
-        frames = sorted({t for t in range(NS + STEP_NS, feeder.now + 1, STEP_NS)
+        time.sleep(0.3)
+        frames = sorted({t for t in range(first + STEP_NS, feeder.now + 1, STEP_NS)
                          if t % (2 * STEP_NS) == 0})
-        answered = [s["stamp_ns"] for _, s in got["status"]]
+        answered = [s["stamp_ns"] for _, s in got["status"] if s["stamp_ns"] > first]
         assert sorted(answered) == frames, "one status per camera set, none skipped or repeated"
-        planned = sorted(d["stamp_ns"] for d in got["decision"])
-        assert len(planned) == len(set(planned)) and set(planned) <= set(frames)
-        assert len(planned) >= len(frames) - 1     # the first set may precede odometry
+        planned = sorted(d["stamp_ns"] for d in got["decision"] if d["stamp_ns"] > first)
+        assert planned == frames
     finally:
         stop()
 
@@ -206,7 +217,10 @@ def test_malformed_output_publishes_no_plan_and_stops_the_car_safely(ros_context
     try:
         bridge = stack.nodes["sim_bridge"].bridge
         assert wait_until(lambda: bridge.now_ns > bridge.offset_ns + 2 * NS, 10.0)
-        assert len(paths) == 10, "a malformed output must never be published as a trajectory"
+        planner_node = stack.nodes["vla_planner"]
+        assert len(planner_node.plan_times_ns) == 10, "malformed output published as a plan"
+        assert planner_node.core.errors > 0
+        assert paths and len(paths) <= 10   # the probe may miss the first before discovery
         errors = [s for d in diag for s in d.status if s.name.startswith("vla_planner")
                   and s.level == b"\x02"]
         assert errors and "MalformedOutputError" in errors[0].message

@@ -8,6 +8,7 @@ from nav_msgs.msg import Path
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from vla_driving.constants import NS_PER_S
 from vla_driving.policy.planner import STATUS_DEGRADED, STATUS_ERROR, STATUS_OK, CycleResult
 from vla_driving.policy.planner_outputs import latency_values, path_poses
 from vla_driving.types import Plan
@@ -60,6 +61,9 @@ def diagnostics_msg(node, result: CycleResult, now_ns: int) -> DiagnosticArray:
               "sets": str(stats["sets"]), "degraded_sets": str(stats["degraded_sets"]),
               "held_views": str(stats["held_views"]), "missing_views": str(stats["missing_views"]),
               "bundle_id": core.policy.bundle_id, "last_error": result.error or ""}
+    times = node.plan_times_ns
+    if len(times) > 1 and times[-1] > times[0]:
+        values["plan_rate_hz"] = f"{(len(times) - 1) * NS_PER_S / (times[-1] - times[0]):.2f}"
     ingest_latency = [ns / 1e9 for ns in stats["latency_ns"]]
     values.update(latency_values({"ingest": ingest_latency, **core.latencies}))
     status = DiagnosticStatus(level=level, name=f"{node.get_name()}: planner",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections import deque
 from typing import Callable
 
 import rclpy
@@ -37,6 +38,7 @@ from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
 
 NODE_NAME = "vla_planner"
 INGEST_POLL_HZ = 50.0
+RATE_WINDOW = 50
 
 PolicyFactory = Callable[[PlannerConfig], DrivingPolicy]
 
@@ -57,6 +59,7 @@ class PlannerNode(LifecycleNode):
         self._last_diag_ns = 0
         self._last_status = ""
         self._new_set = False
+        self.plan_times_ns: deque[int] = deque(maxlen=RATE_WINDOW)   # ROS time of each plan
 
     # -- lifecycle ----------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -187,6 +190,7 @@ class PlannerNode(LifecycleNode):
         self._pubs["decision"].publish(String(data=decision_json(plan, degraded)))
         self._pubs["markers"].publish(pm.markers_msg(plan, self.cfg.frame_id))
         self._pubs["status"].publish(String(data=status_json(True, plan.stamp_ns, None, now)))
+        self.plan_times_ns.append(now)
         result.latency_s["total_from_image"] = (self._now() - plan.stamp_ns) / NS_PER_S
         self.core.record({"total_from_image": result.latency_s["total_from_image"]})
 
