@@ -15,8 +15,9 @@ from ..configuration import Config, param
 from ..control.sim_bridge import SimBridgeConfig
 from ..sim.commands import KEEP_LANE, command_from_text
 from .closed_loop_scoring import RouteLog, RouteTracker
+from .profiles import profile_path
 
-SIM_PROFILE = Path(__file__).resolve().parents[2] / "config" / "sim.yaml"
+SIM_PROFILE = profile_path("sim.yaml")
 BRIDGE_SECTION = "sim_bridge"
 EXPERT = "expert_idm_mobil"
 END_MARGIN_S = 5.0   # the simulator's own time limit sits past the route's

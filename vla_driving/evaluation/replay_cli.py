@@ -14,21 +14,22 @@ import logging
 import sys
 from pathlib import Path
 
+from ..configuration import ConfigError
 from ..data.bag_reader import BagError, read_bag
 from ..data.topics import BagTopics
-from ..configuration import ConfigError
 from ..policy.base import PolicyUnavailableError
 from .corruptions import CORRUPTIONS, SEVERITIES
 from .live_eval import live_samples
 from .mcap_export import McapFrame
 from .policies import EXPERT_RECORDED, MODEL, baseline_policies, load_model_policy, recorded_expert
+from .profiles import profile_path
 from .replay import Corruption, ReplayConfig, replay_policy
 from .report import CLEAN, evaluate_runs, headline_rows, markdown_table, to_jsonable, write_report
 
 LOG = logging.getLogger(__name__)
 ALL = "all"
 LIVE = "live_nodes"
-REPLAY_PROFILE = Path(__file__).resolve().parents[2] / "config" / "replay.yaml"
+REPLAY_PROFILE = profile_path("replay.yaml")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
