@@ -64,7 +64,10 @@ class PlannerCore:
         instruction = self.ingest.instruction
         if instruction != self._last_instruction:
             self._last_instruction, self._want_text = instruction, True
-        images = stack_views(history, tuple(self.cfg.ingest.cameras))
+        try:
+            images = stack_views(history, tuple(self.cfg.ingest.cameras))
+        except ValueError as exc:  # e.g. views of different sizes: no observation, an error
+            return None, f"cannot stack camera views: {exc}"
         obs = Observation(stamp_ns=latest.stamp_ns, images=images,
                           cameras=tuple(self.cfg.ingest.cameras), ego=ego,
                           instruction=instruction, degraded=latest.degraded,
@@ -85,9 +88,11 @@ class PlannerCore:
         prep = time.perf_counter()
         try:
             plan = self.policy.infer(obs)
-        except PolicyError as exc:
+        except Exception as exc:  # noqa: BLE001 - typed PolicyError or not, it fails closed
             self.errors += 1
-            return CycleResult(STATUS_ERROR, obs.stamp_ns, error=f"{type(exc).__name__}: {exc}",
+            kind = type(exc).__name__ if isinstance(exc, PolicyError) else \
+                f"unexpected {type(exc).__name__}"
+            return CycleResult(STATUS_ERROR, obs.stamp_ns, error=f"{kind}: {exc}",
                                latency_s={"prepare": prep - start})
         end = time.perf_counter()
         latency = {"prepare": prep - start, **plan.latency_s, "infer": end - prep}

@@ -191,8 +191,10 @@ class PlannerNode(LifecycleNode):
         self._pubs["markers"].publish(pm.markers_msg(plan, self.cfg.frame_id))
         self._pubs["status"].publish(String(data=status_json(True, plan.stamp_ns, None, now)))
         self.plan_times_ns.append(now)
-        result.latency_s["total_from_image"] = (self._now() - plan.stamp_ns) / NS_PER_S
-        self.core.record({"total_from_image": result.latency_s["total_from_image"]})
+        done = self._now()
+        if done > 0:
+            result.latency_s["total_from_image"] = (done - plan.stamp_ns) / NS_PER_S
+            self.core.record({"total_from_image": result.latency_s["total_from_image"]})
 
     def _maybe_diagnostics(self, result: CycleResult, now: int) -> None:
         changed = result.status != self._last_status
