@@ -63,10 +63,14 @@ def test_missing_view_degrades_and_stale_input_is_an_error():
     pc = core(max_input_age_s=0.5)
     feed(pc, 100 * MS)
     feed(pc, 200 * MS, cams=["a"])
-    pc.ingest.poll(400 * MS)
-    result = pc.cycle(400 * MS)
-    assert result.status == STATUS_DEGRADED and result.plan.stamp_ns == 200 * MS
-    result = pc.cycle(900 * MS)
+    pc.ingest.poll(300 * MS)
+    result = pc.cycle(300 * MS)
+    assert result.status == STATUS_OK and result.plan.stamp_ns == 200 * MS  # held, in bound
+    feed(pc, 700 * MS, cams=["a"])                 # b's last frame is now beyond hold_max_s
+    pc.ingest.poll(800 * MS)
+    result = pc.cycle(800 * MS)
+    assert result.status == STATUS_DEGRADED and result.plan.stamp_ns == 700 * MS
+    result = pc.cycle(1300 * MS)
     assert result.status == STATUS_ERROR and "stale" in result.error and result.plan is None
 
 
