@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="CPU threads for torch and ONNX Runtime alike")
     parser.add_argument("--data", default="", help="held-out data dir for fp32 vs INT4 quality")
-    parser.add_argument("--split", default="val", choices=("train", "val"),
-                        help="split of --data to use")
+    parser.add_argument("--split", default="val", choices=("train", "val", "all"),
+                        help="split of --data to use (all: a held-out data dir)")
     parser.add_argument("--samples", type=int, default=64, help="held-out frames for quality")
     parser.add_argument("--checkpoint", default="",
                         help="the fp32 checkpoint the bundle was exported from (quality reference)")
@@ -125,7 +125,8 @@ def _quality_rows(args, results: dict) -> list[tuple]:
     if not (args.data and args.checkpoint):
         return [("planning quality fp32 vs INT4", "skipped (needs --data and --checkpoint)", "")]
     fp32, tokenizer = load_checkpoint(args.checkpoint)
-    samples = load_samples(args.data, args.split, args.samples, fp32.cfg.vision.image_size)
+    samples = load_samples(args.data, args.split, args.samples, fp32.cfg.vision.image_size,
+                           fp32.cfg.vision.num_frames)
     int4 = load_bundle(args.bundle, EngineConfig(backend="onnxruntime"), device="cpu")
     ref = planning_quality(fp32, tokenizer, samples)
     got = planning_quality(int4.model, int4.tokenizer, samples)

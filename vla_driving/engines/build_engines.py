@@ -40,7 +40,8 @@ def calibration_for(manifest, data: str, batches: int):
     from .samples_source import load_samples
 
     cfg = VLAConfig.from_dict(manifest.architecture["vla"])
-    samples = load_samples(data, "train", batches * CALIBRATION_BATCH, cfg.vision.image_size)
+    samples = load_samples(data, "train", batches * CALIBRATION_BATCH, cfg.vision.image_size,
+                           cfg.vision.num_frames)
     feeds = []
     for i in range(0, len(samples) - CALIBRATION_BATCH + 1, CALIBRATION_BATCH):
         chunk = samples[i:i + CALIBRATION_BATCH]

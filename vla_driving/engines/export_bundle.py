@@ -33,10 +33,12 @@ def main(args: argparse.Namespace) -> int:
     from .export_pipeline import ExportSettings, build_bundle
     from .samples_source import load_samples
 
-    size = read_config(args.checkpoint)["vla"]["vision"]["image_size"]
+    vision = read_config(args.checkpoint)["vla"]["vision"]
+    size, frames = vision["image_size"], vision["num_frames"]
     settings = ExportSettings(quantize=not args.no_quantize, gptq=gptq_settings(args))
-    calibration = load_samples(args.data, "train", settings.gptq.calibration_samples, size)
-    check = load_samples(args.data, "val", args.check_samples, size)
+    calibration = load_samples(args.data, "train", settings.gptq.calibration_samples, size,
+                               frames)
+    check = load_samples(args.data, "val", args.check_samples, size, frames)
     with tqdm(total=STEPS, desc="export bundle", unit="step") as bar:
         def step(text: str) -> None:
             bar.set_postfix_str(text)

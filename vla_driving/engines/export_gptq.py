@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
     settings = gptq_settings(args)
     model, tokenizer = load_checkpoint(args.checkpoint)
     samples = load_samples(args.data, "train", settings.calibration_samples,
-                           model.cfg.vision.image_size)
+                           model.cfg.vision.image_size, model.cfg.vision.num_frames)
     ids = calibration_token_ids(tokenizer, samples, model.cfg.llm.max_positions)
     with tempfile.TemporaryDirectory(prefix="vla_llm_") as tmp:
         save_hf_llm(model, tokenizer, Path(tmp))

@@ -28,7 +28,8 @@ def main(args: argparse.Namespace) -> int:
     from .samples_source import load_samples
 
     model, _ = load_checkpoint(args.checkpoint)
-    samples = load_samples(args.data, "val", args.check_samples, model.cfg.vision.image_size)
+    samples = load_samples(args.data, "val", args.check_samples, model.cfg.vision.image_size,
+                           model.cfg.vision.num_frames)
     out = Path(args.out)
     with tempfile.TemporaryDirectory(prefix="vla_onnx_") as tmp:
         entry, agreement = export_onnx(model, samples, Path(tmp))

@@ -11,16 +11,21 @@ import numpy as np
 
 from .base import require
 
-SPLITS = ("train", "val")
+SPLITS = ("train", "val", "all")  # all: every frame of every bag (a held-out data dir)
 
 
-def load_samples(data: str, split: str, count: int, image_size: int = 32) -> list[dict]:
-    """`count` frames spread evenly over a split of `data` (a data dir, or `synthetic[:N]`)."""
+def load_samples(data: str, split: str, count: int, image_size: int = 32,
+                 frames: int = 2) -> list[dict]:
+    """`count` frames spread evenly over a split of `data` (a data dir, or `synthetic[:N]`),
+    decoded at the model's `image_size` with `frames` history frames."""
     if split not in SPLITS:
         raise ValueError(f"split={split!r}: allowed values are {list(SPLITS)}")
     source = require("vla_driving_training.data_source", "train")
-    train, val = source.open_splits(data, image_size=image_size)
-    dataset = val if split == "val" else train
+    if split == "all" and not data.startswith("synthetic"):
+        dataset = source.open_all(data, image_size, frames)
+    else:
+        train, val = source.open_splits(data, image_size, frames)
+        dataset = train if split == "train" else val
     if len(dataset) == 0:
         raise ValueError(f"--data {data}: the {split} split is empty")
     picks = np.unique(np.linspace(0, len(dataset) - 1, min(count, len(dataset))).astype(int))
