@@ -134,7 +134,7 @@ def test_camera_loss_degrades_then_stops_planning_at_the_bound(ros_context):
         assert any(d["degraded"] for d in got["decision"]), "plans on held views must say degraded"
         assert any(s.level == b"\x01" and "degraded" in s.message for s in got["diag"])
         keys = {kv.key for s in got["diag"] for kv in s.values}
-        assert {"plan_rate_hz", "latency_ms.infer.p50", "latency_ms.ingest.p50",
+        assert {"plan_rate_hz", "latency_ms.infer.p50", "latency_ms.ingest.p50", "latency_ms.decode.p50",
                 "latency_ms.total_from_image.p50"} <= keys
         n_paths = len(got["paths"])
         feeder.live.discard("bev_near")           # the anchor stops too: no new sets

@@ -137,9 +137,11 @@ class PlannerNode(LifecycleNode):
         compressed = self.cfg.ingest.transport == "compressed"
 
         def callback(msg) -> None:
+            start = time.perf_counter()
             fields = compressed_fields(msg) if compressed else image_fields(msg)
             rejection = self.core.ingest.on_image(camera, fields, stamp_to_ns(msg.header.stamp),
                                                   self._now())
+            self.core.record({"decode": time.perf_counter() - start})  # decode + sync
             if rejection is not None:
                 self.get_logger().warning(str(rejection), throttle_duration_sec=1.0)
             self._plan_if_new_set()
