@@ -22,3 +22,14 @@ def test_planning_quality_scores_every_frame(tiny_checkpoint, samples):
     q = planning_quality(model, tokenizer, samples[:5], batch=2)
     assert q["frames"] == 5 and q["l2_m"] > 0 and math.isfinite(q["l2_m"])
     assert 0.0 <= q["meta_accuracy"] <= 1.0
+
+
+def test_load_samples_spreads_over_the_split_and_checks_its_name():
+    import pytest
+
+    from vla_driving.engines.samples_source import load_samples
+
+    picked = load_samples("synthetic:32", "val", 4, image_size=32, frames=2)
+    assert len(picked) == 4 and tuple(picked[0]["images"].shape) == (2, 2, 3, 32, 32)
+    with pytest.raises(ValueError, match="split='test'"):
+        load_samples("synthetic:32", "test", 4)
