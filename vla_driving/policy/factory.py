@@ -12,10 +12,12 @@ from .base import DrivingPolicy, PolicyUnavailableError
 from .constant_velocity import ConstantVelocityPolicy
 from .planner_config import PlannerConfig
 from .text_scheduler import TextScheduled
+from .wrappers import Recorder
 
 
 def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
-    """The configured policy wrapped in the text scheduler (text never delays a plan)."""
+    """The configured policy, optionally recorded, wrapped in the text scheduler (text never
+    delays a plan)."""
     if cfg.policy == "constant_velocity":
         inner: DrivingPolicy = ConstantVelocityPolicy()
     else:
@@ -25,6 +27,8 @@ def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
             inner.close()
             raise PolicyUnavailableError(f"{cfg.bundle}: the bundle expects cameras {list(cameras)}, "
                                          f"ingest.cameras is {list(cfg.ingest.cameras)}")
+    if cfg.record_path:
+        inner = Recorder(inner, cfg.record_path)
     return TextScheduled(inner, cfg.text_period_s)
 
 

@@ -25,6 +25,7 @@ class PlannerConfig(Config):
                                    "wait_for_plan); a status is published for every set")
     text_period_s: float = param(2.0, "scene description / justification period; 0: only on "
                                  "request (instruction topic)", low=0.0, high=600.0)
+    record_path: str = param("", "append every plan / policy error as a JSON line here (empty: off)")
     max_input_age_s: float = param(0.5, "plan on the last frames until they are this old; after "
                                    "that report an error instead of planning", low=0.05, high=10.0)
     frame_id: str = param(FRAME_EGO, "frame of the trajectory (ego frame at the image stamp)")
