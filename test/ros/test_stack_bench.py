@@ -12,7 +12,7 @@ def test_bench_stack_writes_its_figures(tmp_path, capsys):
     from vla_driving.cli import main
     out = tmp_path / "bench.json"
     assert main(["bench", "stack", "--bundle", "constant_velocity", "--config", str(SIM_YAML),
-                 "--duration", "2.5", "--json", str(out)]) == 0
+                 "--duration", "2.5", "--no-bridge-process", "--json", str(out)]) == 0
     summary = json.loads(out.read_text())
     assert summary["planner_cycles"] > 5 and summary["planner_errors"] == 0
     assert {"infer", "node_cycle", "total_from_image"} <= set(summary["planner_ms"])

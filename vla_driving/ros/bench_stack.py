@@ -2,16 +2,20 @@
 
 Prints planner latency percentiles per stage, the controller's wall-clock rate jitter, and the
 node overhead: the planner node's cycle (frames -> observation -> infer -> messages published)
-divided by bare `DrivingPolicy.infer` on the same observation, timed right after the node's own
-call in the same cycle, so both see the same load (target <= 1.1); the paired call is subtracted
-from the node cycle. The bare policy timed alone after the run is printed too.
+divided by bare `DrivingPolicy.infer` on the same observation, timed next to the node's own call
+in the same cycle (before and after on alternate cycles), so both see the same load (target
+<= 1.1); the paired call is subtracted from the node cycle. The bare policy timed alone after the run is printed too.
 `--bundle constant_velocity` runs the baseline policy.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -40,10 +44,14 @@ class Capture(PolicyWrapper):
     def infer(self, observation):
         if len(self.observations) < MAX_CAPTURED:
             self.observations.append(observation)
-        plan = self.inner.infer(observation)
+        bare_first = len(self.paired_bare_s) % 2 == 0   # alternate: no warm-cache bias
+        if not bare_first:
+            plan = self.inner.infer(observation)
         start = time.perf_counter()
         self.base.infer(observation)
         self.paired_bare_s.append(time.perf_counter() - start)
+        if bare_first:
+            plan = self.inner.infer(observation)
         return plan
 
     def take_text(self):
@@ -59,7 +67,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--text-period", type=float, default=0.0,
                         help="scene-text period during the run (0: only on request, so text "
                              "decoding does not compete with the timed action path)")
+    parser.add_argument("--bridge-process", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the simulator bridge as its own process (default) or in this one")
     parser.add_argument("--json", default=None, help="also write the figures as JSON here")
+
+
+def start_bridge_process(config: str) -> subprocess.Popen:
+    """The simulator bridge as its own process, in real time (as a car's sensors would be)."""
+    cmd = [sys.executable, "-m", "vla_driving.ros.sim_bridge_node", "--ros-args",
+           "--params-file", str(config), "-p", "synchronous:=false", "-p", "wait_for_plan:=false"]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run_stack(args) -> tuple[dict, Capture]:
@@ -81,9 +98,15 @@ def run_stack(args) -> tuple[dict, Capture]:
     planner["sync_with_frames"] = False          # real time: the planner runs on its timer
     if args.rate:
         planner["rate_hz"] = args.rate
+    nodes = ["vla_planner", "trajectory_controller"]
+    bridge = None
+    if args.bridge_process:
+        bridge = start_bridge_process(args.config)
+    else:
+        nodes.insert(0, "sim_bridge")
     context = rclpy.Context()
     rclpy.init(context=context)
-    stack = Stack(args.config, context=context,
+    stack = Stack(args.config, context=context, nodes=nodes,
                   extra_overrides={"vla_planner": planner, "sim_bridge": {"synchronous": False,
                                                                     "wait_for_plan": False}},
                   node_kwargs={"vla_planner": {"policy_factory": factory}})
@@ -100,6 +123,13 @@ def run_stack(args) -> tuple[dict, Capture]:
     finally:
         stack.destroy()
         context.try_shutdown()
+        if bridge is not None:
+            bridge.send_signal(signal.SIGINT)
+            try:
+                bridge.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                bridge.kill()
+                bridge.wait()
     return figures, captured["policy"]
 
 
@@ -166,7 +196,8 @@ def main(args) -> int:
     torch.set_num_threads(2)
     figures, policy = run_stack(args)
     summary = summarise(figures, bare_infer_s(policy))
-    summary.update({"bundle": args.bundle, "config": args.config, "duration_s": args.duration})
+    summary.update({"bundle": args.bundle, "config": args.config, "duration_s": args.duration,
+                    "bridge_process": args.bridge_process})
     print_table(summary)
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1))
