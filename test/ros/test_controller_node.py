@@ -59,10 +59,12 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
         assert wait_until(lambda: min(p.get_subscription_count() for p in (clock, odom, path)) > 0
                           and feeder.count_publishers("/vla/control") > 0, 10.0), "discovery"
         now = NS
-        for i in range(40):
+
+        def step(with_plan):
+            nonlocal now
             now += STEP_NS
             odom.publish(odometry_msg(EgoState(now, x=now / NS * 8.0, speed=8.0)))
-            if i < 20:   # plans for 1 s, then the planner goes quiet
+            if with_plan:
                 msg = Path()
                 msg.header.stamp = ns_to_stamp(now)
                 msg.header.frame_id = "base_link"
@@ -74,6 +76,8 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
             time.sleep(0.01)
             clock.publish(Clock(clock=ns_to_stamp(now)))
             time.sleep(0.02)
+        for i in range(40):
+            step(with_plan=i < 20)   # plans for 1 s, then the planner goes quiet
         assert wait_until(lambda: len(twists) > 20, 5.0)
         stamps = [stamp_to_ns(t.header.stamp) for t in twists]
         assert all(NS < s <= now for s in stamps), "stamps must be sim time"
@@ -83,6 +87,9 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
                     if "plan timeout" in s.message]
         assert timeouts and timeouts[0] <= NS + 20 * STEP_NS + int(0.3 * NS) + 2 * STEP_NS
         assert node.last_command.mode == "stopping"
+        for _ in range(4):
+            step(with_plan=True)     # fresh plans: the controller resumes tracking
+        assert wait_until(lambda: node.last_command.mode == "tracking", 2.0)
     finally:
         executor.shutdown(timeout_sec=5.0)
         thread.join(timeout=5.0)
