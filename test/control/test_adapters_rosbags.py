@@ -1,7 +1,6 @@
 """Output adapters serialise as the real message definitions (rosbags, from ../shared/interfaces)."""
 
 import math
-from pathlib import Path
 
 import pytest
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore

@@ -1,6 +1,5 @@
 """PlannerCore on plain frames: waiting, planning, input-age bound, failing closed."""
 
-import numpy as np
 import pytest
 
 from vla_driving.constants import NS_PER_S
