@@ -16,7 +16,7 @@ from highway_env import utils
 from . import commands as C
 from .ego import BoundedEgo
 from .frames import steering_to_ros
-from .junction import in_junction, on_approach, stop_line_accel
+from .junction import in_junction, on_approach, roundabout_entry, stop_line_accel
 
 SPEED_DELTA = 5.0            # m/s change for speed up / slow down
 MIN_TARGET_SPEED = 3.0
@@ -55,6 +55,14 @@ def lateral_left(vehicle, lane) -> float:
     d = lane.position(s, 0.0) - vehicle.position
     # highway-env's y points down: the driver's left is -90 degrees from the heading
     return float(d[0] * np.sin(vehicle.heading) - d[1] * np.cos(vehicle.heading))
+
+
+def _curvature(lane, s: np.ndarray) -> float:
+    """Largest heading change per metre of `lane` sampled at `s`."""
+    if s[-1] - s[0] < 1e-3:
+        return 0.0
+    headings = np.unwrap([lane.heading_at(si) for si in s])
+    return float(np.max(np.abs(np.diff(headings))) / (s[1] - s[0]))
 
 
 @dataclass
@@ -168,7 +176,8 @@ class ShadowExpert:
             if lane_target != ego.lane_index:
                 front_t, rear_t = ego.road.neighbour_vehicles(ego, lane_target)
                 accel = min(accel, ego.acceleration(ego, front_t, rear_t))
-        gap_acceptance = in_junction(ego.lane_index) or on_approach(ego.lane_index)
+        gap_acceptance = in_junction(ego.lane_index) or on_approach(ego.lane_index) \
+            or roundabout_entry(ego.lane_index)
         if not gap_acceptance and self._conflict_ahead():
             accel = min(accel, -EMERGENCY_BRAKE if ego.speed > 2.0 else -ego.speed)
         wait = stop_line_accel(ego, COMFORT_BRAKE, EMERGENCY_BRAKE, self._impatient(now_s))
@@ -179,11 +188,16 @@ class ShadowExpert:
     def _curve_speed(self, lane_index) -> float:
         """Highest speed that keeps the lane's curvature ahead under the comfort limit."""
         ego = self.ego
-        lane = ego.road.network.get_lane(lane_index)
+        net = ego.road.network
+        lane = net.get_lane(lane_index)
         s = lane.local_coordinates(ego.position)[0]
-        ahead = s + np.linspace(0.0, max(ego.speed, 5.0) * CURVE_PREVIEW_S, 6)
-        headings = np.unwrap([lane.heading_at(si) for si in ahead])
-        curvature = np.max(np.abs(np.diff(headings))) / max(ahead[1] - ahead[0], 1e-3)
+        preview = max(ego.speed, 5.0) * CURVE_PREVIEW_S
+        lanes = [(lane, s + np.linspace(0.0, preview, 8))]
+        following = [r for r in (ego.route or []) if r[0] == lane_index[1]]
+        if following and following[0][1] in net.graph.get(lane_index[1], {}):
+            nxt = net.get_lane((lane_index[1], following[0][1], 0))   # the road the route takes
+            lanes.append((nxt, np.linspace(0.0, max(preview - (lane.length - s), 0.0), 8)))
+        curvature = max(_curvature(ln, ss) for ln, ss in lanes)
         return float(np.sqrt(COMFORT_LATERAL_ACCEL / max(curvature, 1e-4)))
 
     def _steering(self, lane_index) -> float:

@@ -126,11 +126,19 @@ class Sim:
         return self.status()
 
     def status(self) -> StepStatus:
-        crashed, off_road = bool(self.ego.crashed), not bool(self.ego.on_road)
+        crashed, off_road = bool(self.ego.crashed), self.off_road()
         timeout = self.time_s >= self.cfg.max_duration_s
         end = self._route_ended()
         return StepStatus(self.time_s, crashed or off_road or timeout or end, crashed, off_road,
                           timeout)
+
+    def off_road(self) -> bool:
+        """On no lane at all: highway-env judges only the closest lane, which at a fork
+        (a roundabout exit) can be the neighbour the ego is not on."""
+        if self.ego.on_road:
+            return False
+        pos = self.ego.position
+        return not any(lane.on_lane(pos) for lane in self.env.road.network.lanes_list())
 
     def _route_ended(self) -> bool:
         """The ego ran past the last lane of the map (merge and intersection exits end)."""
@@ -162,7 +170,7 @@ class Sim:
         self._require_reset()
         agents = [agent_of(o, self._agent_id(o)) for o in self._objects() if o is not self.ego]
         return GroundTruth(self.stamp_ns, road_context(self.scenario, self.ego), agents,
-                           collision=bool(self.ego.crashed), off_road=not bool(self.ego.on_road))
+                           collision=bool(self.ego.crashed), off_road=self.off_road())
 
     # ---- expert --------------------------------------------------------------------------
     def feasible(self, command: str) -> bool:
