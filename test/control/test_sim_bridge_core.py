@@ -65,8 +65,8 @@ def test_wait_for_plan_holds_camera_frames_until_the_planner_answers():
     try:
         bridge.cameras_published()
         bridge.on_twist(bridge.now_ns, 20.0, 0.0)
-        assert bridge.due(0.0) == (True, False), "no planner seen yet: do not wait for it"
-        bridge.on_planner_status(bridge.now_ns - 1)       # planner alive, older frame
+        assert bridge.due(0.0) == (False, False), "a planner is expected from the start"
+        bridge.on_planner_status(bridge.now_ns - 1)       # an older frame does not count
         assert bridge.due(0.1) == (False, False)
         bridge.on_planner_status(bridge.now_ns)
         assert bridge.due(0.2) == (True, False)

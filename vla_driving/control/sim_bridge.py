@@ -88,7 +88,7 @@ class LockstepBridge:
         self._waiting_since: float | None = None
         self.camera_ns = -1            # stamp of the last published camera frame
         self.plan_ns = -1              # newest frame stamp the planner reported on
-        self.planner_alive = False
+        self.planner_alive = cfg.wait_for_plan   # expect one; a silent one is given up on
         self.plan_timeouts = 0
         self._plan_wait_since: float | None = None
 
@@ -116,7 +116,8 @@ class LockstepBridge:
         if stamp_ns is not None:
             self.plan_ns = max(self.plan_ns, int(stamp_ns))
 
-    def _plan_pending(self, wall_s: float) -> bool:
+    def plan_pending(self, wall_s: float) -> bool:
+        """A camera frame waits for the planner (bounded by `plan_wait_timeout_s` of wall time)."""
         if not (self.cfg.wait_for_plan and self.planner_alive and self.plan_ns < self.camera_ns):
             self._plan_wait_since = None
             return False
@@ -130,7 +131,7 @@ class LockstepBridge:
 
     def due(self, wall_s: float) -> tuple[bool, bool]:
         """(step now, the step uses the brake because the command timed out)."""
-        if self._plan_pending(wall_s):
+        if self.plan_pending(wall_s):
             return False, False
         if not self.cfg.synchronous or self.control_stamp_ns >= self.now_ns:
             self._waiting_since = None

@@ -22,7 +22,8 @@ class PlannerConfig(Config):
     rate_hz: float = param(10.0, "planning rate (ROS clock)", low=2.0, high=20.0)
     sync_with_frames: bool = param(False, "plan once on every new synchronised set instead of on "
                                    "the rate_hz timer (simulation lockstep with the bridge's "
-                                   "wait_for_plan); a status is published for every set")
+                                   "wait_for_plan); a set is planned once odometry of its time "
+                                   "arrived, and a status is published for every set")
     text_period_s: float = param(2.0, "scene description / justification period; 0: only on "
                                  "request (instruction topic)", low=0.0, high=600.0)
     record_path: str = param("", "append every plan / policy error as a JSON line here (empty: off)")

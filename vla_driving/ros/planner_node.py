@@ -59,6 +59,7 @@ class PlannerNode(LifecycleNode):
         self._last_diag_ns = 0
         self._last_status = ""
         self._new_set = False
+        self._new_set_ns = 0
         self.plan_times_ns: deque[int] = deque(maxlen=RATE_WINDOW)   # ROS time of each plan
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -92,8 +93,8 @@ class PlannerNode(LifecycleNode):
                 msg_type, c.topic_for(camera), self._image_callback(camera), SENSOR_QOS,
                 callback_group=self._input_group))
         self._subs.append(self.create_subscription(
-            Odometry, c.odometry_topic, lambda m: ingest.on_odometry(odometry_fields(m), self._now()),
-            SENSOR_QOS, callback_group=self._input_group))
+            Odometry, c.odometry_topic, self._on_odometry, SENSOR_QOS,
+            callback_group=self._input_group))
         self._subs.append(self.create_subscription(
             String, c.instruction_topic, lambda m: ingest.on_instruction(m.data, self._now()),
             COMMAND_QOS, callback_group=self._input_group))
@@ -147,16 +148,25 @@ class PlannerNode(LifecycleNode):
             self._plan_if_new_set()
         return callback
 
+    def _on_odometry(self, msg: Odometry) -> None:
+        self.core.ingest.on_odometry(odometry_fields(msg), self._now())
+        self._plan_if_new_set()
+
     def _on_set(self, synced) -> None:
         self._new_set = True
+        self._new_set_ns = synced.stamp_ns
 
     def _poll(self) -> None:
         self.core.ingest.poll(self._now())
         self._plan_if_new_set()
 
     def _plan_if_new_set(self) -> None:
-        """sync_with_frames: every new set is planned once, right here (input callback group)."""
-        if self.cfg.sync_with_frames and self._new_set:
+        """sync_with_frames: every new set is planned once, right here (input callback group),
+        as soon as odometry of its time has arrived too (so the plan does not depend on which
+        topic was delivered first)."""
+        ego = self.core.ingest.ego
+        if self.cfg.sync_with_frames and self._new_set and ego is not None \
+                and ego.stamp_ns >= self._new_set_ns:
             self._new_set = False
             self.plan_once(force=True)
 

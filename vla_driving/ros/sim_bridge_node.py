@@ -61,6 +61,7 @@ class SimBridgeNode(Node):
         self._last_resend_wall = 0.0
         self._last_instruction_ns = -INSTRUCTION_PERIOD_S * NS_PER_S
         self.steps = 0
+        self._clock_pending = False
         self._publish_state()
 
     def _on_control(self, msg: TwistStamped) -> None:
@@ -75,6 +76,13 @@ class SimBridgeNode(Node):
 
     def _poll(self) -> None:
         wall = time.monotonic()
+        if self._clock_pending:
+            if not self.bridge.plan_pending(wall):
+                self._clock_pending = False
+                self.clock_pub.publish(Clock(clock=ns_to_stamp(self.bridge.now_ns)))
+            elif wall - self._last_resend_wall > self.cfg.control_timeout_s:
+                self._publish_state(resend=True)  # a planner that joined late missed the frame
+            return
         step, timed_out = self.bridge.due(wall)
         if step:
             status = self.bridge.step(timed_out)
@@ -89,22 +97,32 @@ class SimBridgeNode(Node):
             self._publish_state(resend=True)  # late joiners (before the first command)
 
     def _publish_state(self, resend: bool = False) -> None:
-        """Sensors first, then /clock, so a tick at time t finds the data of time t."""
+        """Sensors first, then /clock, so a tick at time t finds the data of time t. With
+        wait_for_plan, /clock waits until the planner answered on the frame (see `_poll`), so
+        the controller's tick at t also finds the plan of time t."""
         self._last_resend_wall = time.monotonic()
         b, now = self.bridge, self.bridge.now_ns
-        ego = dataclasses.replace(b.sim.ego_state(), stamp_ns=now)
-        if now != self._last_sent_ns or resend:
-            if now != self._last_sent_ns:
-                self.odom_pub.publish(odometry_msg(ego, self.cfg.map_frame, self.cfg.ego_frame))
-                if b.camera_due():
-                    for cam, image in b.sim.render_cameras().items():
-                        self.image_pubs[cam].publish(image_msg(image, now, f"{self.cfg.ego_frame}/{cam}"))
-                    b.cameras_published()
+        fresh = now != self._last_sent_ns
+        if fresh or resend and self._clock_pending:
+            self._publish_sensors(now)
+        if fresh or resend:
             if now - self._last_instruction_ns >= INSTRUCTION_PERIOD_S * NS_PER_S or resend:
                 self._last_instruction_ns = now
                 self.instruction_pub.publish(String(data=self.cfg.instruction))
         self._last_sent_ns = now
-        self.clock_pub.publish(Clock(clock=ns_to_stamp(now)))
+        if b.plan_pending(time.monotonic()):
+            self._clock_pending = True
+        else:
+            self.clock_pub.publish(Clock(clock=ns_to_stamp(now)))
+
+    def _publish_sensors(self, now: int) -> None:
+        b = self.bridge
+        ego = dataclasses.replace(b.sim.ego_state(), stamp_ns=now)
+        self.odom_pub.publish(odometry_msg(ego, self.cfg.map_frame, self.cfg.ego_frame))
+        if b.camera_due():
+            for cam, image in b.sim.render_cameras().items():
+                self.image_pubs[cam].publish(image_msg(image, now, f"{self.cfg.ego_frame}/{cam}"))
+            b.cameras_published()
 
     def _publish_diagnostics(self, status) -> None:
         b = self.bridge
