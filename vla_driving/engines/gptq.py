@@ -111,10 +111,19 @@ def load_gptq_llm(directory: str | Path, device: str | None = None):
     except MissingDependencyError as exc:
         log.warning("%s; dequantizing the GPTQ checkpoint to float32 instead", exc)
         return CastingLLM(dequantize_checkpoint(directory).to(device))
-    backend = gptqmodel.BACKEND.TORCH if device == "cpu" else gptqmodel.BACKEND.AUTO
-    with _gptqmodel_output_to_log():
-        wrapped = gptqmodel.GPTQModel.load(str(directory), backend=backend, device=device)
-    return CastingLLM(wrapped.model.eval())
+    backends = [gptqmodel.BACKEND.TORCH] if device == "cpu" else [gptqmodel.BACKEND.AUTO,
+                                                                  gptqmodel.BACKEND.TORCH]
+    for backend in backends:
+        try:
+            with _gptqmodel_output_to_log():
+                wrapped = gptqmodel.GPTQModel.load(str(directory), backend=backend,
+                                                   device=device)
+            return CastingLLM(wrapped.model.eval())
+        except (RuntimeError, ValueError, ImportError) as exc:
+            if backend == backends[-1]:
+                raise
+            log.warning("GPTQModel kernel %s failed on %s (%s); trying %s", backend, device,
+                        exc, backends[-1])
 
 
 def load_hf_llm(directory: str | Path, device: str | None = None):
