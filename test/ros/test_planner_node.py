@@ -84,11 +84,12 @@ def collect(ros_context, node):
     from rclpy.executors import MultiThreadedExecutor
     from std_msgs.msg import String
     feeder = Feeder(ros_context)
-    got = {"paths": [], "status": [], "diag": [], "decision": []}
+    got = {"paths": [], "status": [], "diag": [], "decision": [], "text": []}
     probe = feeder.node
     probe.create_subscription(PathMsg, "/vla/trajectory", lambda m: got["paths"].append((feeder.now, m)), 50)
     probe.create_subscription(String, "/vla/planner_status", lambda m: got["status"].append((feeder.now, json.loads(m.data))), 50)
     probe.create_subscription(String, "/vla/decision", lambda m: got["decision"].append(json.loads(m.data)), 50)
+    probe.create_subscription(String, "/vla/description", lambda m: got["text"].append(json.loads(m.data)), 50)
     probe.create_subscription(DiagnosticArray, "/diagnostics", lambda m: got["diag"].extend(
         s for s in m.status if s.name.startswith("vla_planner")), 50)
     executor = MultiThreadedExecutor(num_threads=3, context=ros_context)
@@ -169,6 +170,12 @@ def test_sync_with_frames_plans_every_set_exactly_once(ros_context):
         assert sorted(answered) == frames, "one status per camera set, none skipped or repeated"
         planned = sorted(d["stamp_ns"] for d in got["decision"] if d["stamp_ns"] > first)
         assert planned == frames
+        # scene text (baseline's describe, every text_period_s = 2 s) carries its image's stamp
+        assert got["text"], "no scene description published"
+        all_frames = {d["stamp_ns"] for d in got["decision"]}
+        for text in got["text"]:
+            assert text["stamp_ns"] in all_frames and "m/s" in text["description"]
+            assert text["stamp"]["sec"] * NS + text["stamp"]["nanosec"] == text["stamp_ns"]
     finally:
         stop()
 
