@@ -80,16 +80,18 @@ class Engine(abc.ABC):
     """Named numpy inputs -> named numpy outputs; implementations hold their own session."""
 
     backend: str = ""
+    _inputs: list[TensorSpec]
+    _outputs: list[TensorSpec]
 
     @property
-    @abc.abstractmethod
     def inputs(self) -> list[TensorSpec]:
-        """Declared inputs, in order."""
+        """Declared inputs, in order (set by the backend when its session opens)."""
+        return self._inputs
 
     @property
-    @abc.abstractmethod
     def outputs(self) -> list[TensorSpec]:
         """Declared outputs, in order."""
+        return self._outputs
 
     @abc.abstractmethod
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

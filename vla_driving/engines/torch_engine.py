@@ -19,14 +19,6 @@ class TorchEngine(Engine):
         self.module = module.to(self.device).eval()
         self._inputs, self._outputs = list(inputs), list(outputs)
 
-    @property
-    def inputs(self) -> list[TensorSpec]:
-        return self._inputs
-
-    @property
-    def outputs(self) -> list[TensorSpec]:
-        return self._outputs
-
     def _run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         torch = self.torch
         args = [torch.from_numpy(feeds[s.name]).to(self.device) for s in self._inputs]

@@ -9,7 +9,6 @@ import time
 from collections import deque
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry, Path
 from rclpy.node import Node
@@ -24,6 +23,7 @@ from vla_driving.sensors.odometry import OdometryError, ego_from_odometry
 
 from .conversions import ns_to_stamp, odometry_fields, stamp_to_ns
 from .messages import fill_message, import_message
+from .spin import spin_node
 from .parameters import declare_config
 from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
 
@@ -102,15 +102,7 @@ class ControllerNode(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = ControllerNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(ControllerNode, args)
     return 0
 
 

@@ -12,10 +12,8 @@ import time
 from collections import deque
 from typing import Callable
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
@@ -27,6 +25,7 @@ from ..sensors.ingest import Ingest, Rejection
 from ..types import SyncedSet
 from .conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
 from .parameters import declare_config
+from .spin import spin_node
 from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS, sensor_qos
 
 NODE_NAME = "camera_ingest"
@@ -119,15 +118,7 @@ class IngestNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    node = IngestNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(IngestNode, args)
     return 0
 
 

@@ -13,7 +13,6 @@ import time
 from collections import deque
 from typing import Callable
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from nav_msgs.msg import Odometry, Path
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -33,6 +32,7 @@ from vla_driving.sensors.ingest import Ingest
 
 from . import planner_msgs as pm
 from .conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
+from .spin import spin_node
 from .parameters import declare_config, read_config
 from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
 
@@ -217,21 +217,13 @@ class PlannerNode(LifecycleNode):
         self._pubs["diagnostics"].publish(pm.diagnostics_msg(self, result, now))
 
 
+def _autostart(node: "PlannerNode") -> None:
+    if node.cfg.autostart and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+        node.trigger_activate()
+
+
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = PlannerNode()
-    executor = rclpy.executors.MultiThreadedExecutor()
-    executor.add_node(node)
-    try:
-        if node.cfg.autostart and node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-            node.trigger_activate()
-        executor.spin()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        rclpy.try_shutdown()
+    node = spin_node(PlannerNode, args, multithreaded=True, on_start=_autostart)
     return 0 if node.configure_error is None else 1
 
 

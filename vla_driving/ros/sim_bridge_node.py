@@ -12,7 +12,6 @@ import json
 import sys
 import time
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
@@ -26,6 +25,7 @@ from vla_driving.constants import NS_PER_S, TOPIC_CLOCK, TOPIC_DIAGNOSTICS
 from vla_driving.control.sim_bridge import LockstepBridge, SimBridgeConfig
 
 from .conversions import image_msg, ns_to_stamp, odometry_msg, stamp_to_ns
+from .spin import spin_node
 from .parameters import declare_config
 from .qos import COMMAND_QOS, DIAGNOSTICS_QOS
 
@@ -142,15 +142,7 @@ class SimBridgeNode(Node):
 
 
 def main(args=None) -> int:
-    rclpy.init(args=args)
-    node = SimBridgeNode()
-    try:
-        rclpy.spin(node)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(SimBridgeNode, args)
     return 0
 
 
