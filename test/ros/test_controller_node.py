@@ -35,7 +35,7 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
     from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import PoseStamped, TwistStamped
     from nav_msgs.msg import Odometry, Path
-    from rclpy.executors import MultiThreadedExecutor
+    from vla_driving.ros.spin import multithreaded_executor
     from rclpy.node import Node
     from rosgraph_msgs.msg import Clock
 
@@ -50,7 +50,7 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
     twists, diags = [], []
     feeder.create_subscription(TwistStamped, "/vla/control", twists.append, 100)
     feeder.create_subscription(DiagnosticArray, "/diagnostics", diags.append, 100)
-    executor = MultiThreadedExecutor(num_threads=2, context=ros_context)
+    executor = multithreaded_executor(num_threads=2, context=ros_context)
     executor.add_node(node)
     executor.add_node(feeder)
     thread = threading.Thread(target=executor.spin, daemon=True)

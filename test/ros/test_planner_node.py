@@ -81,7 +81,7 @@ def collect(ros_context, node):
 
     from diagnostic_msgs.msg import DiagnosticArray
     from nav_msgs.msg import Path as PathMsg
-    from rclpy.executors import MultiThreadedExecutor
+    from vla_driving.ros.spin import multithreaded_executor
     from std_msgs.msg import String
     feeder = Feeder(ros_context)
     got = {"paths": [], "status": [], "diag": [], "decision": [], "text": []}
@@ -92,7 +92,7 @@ def collect(ros_context, node):
     probe.create_subscription(String, "/vla/description", lambda m: got["text"].append(json.loads(m.data)), 50)
     probe.create_subscription(DiagnosticArray, "/diagnostics", lambda m: got["diag"].extend(
         s for s in m.status if s.name.startswith("vla_planner")), 50)
-    executor = MultiThreadedExecutor(num_threads=3, context=ros_context)
+    executor = multithreaded_executor(num_threads=3, context=ros_context)
     executor.add_node(node)
     executor.add_node(probe)
     thread = threading.Thread(target=executor.spin, daemon=True)

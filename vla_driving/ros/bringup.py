@@ -26,6 +26,7 @@ from vla_driving.configuration import Config, ConfigError, param
 
 from . import ensure_local_dds
 from .parameters import yaml_overrides
+from .spin import multithreaded_executor
 
 log = logging.getLogger(__name__)
 BRINGUP_SECTION = "vla_bringup"
@@ -86,7 +87,7 @@ class Stack:
             self.nodes[name] = node_cls(context=self.context, parameter_overrides=overrides,
                                         **self.node_kwargs.get(name, {}))
         self._activate_lifecycle_nodes()
-        self.executor = MultiThreadedExecutor(num_threads=self.cfg.num_threads, context=self.context)
+        self.executor = multithreaded_executor(num_threads=self.cfg.num_threads, context=self.context)
         for node in self.nodes.values():
             self.executor.add_node(node)
         return self
