@@ -162,7 +162,13 @@ def test_sync_with_frames_plans_every_set_exactly_once(ros_context):
     try:
         assert run_until(feeder, lambda: len(got["status"]) >= 1, 10.0, wall_s=0.02)
         first = feeder.now
-        run_steps(feeder, 40, wall_s=0.02)        # 20 camera sets (every other step)
+        # 20 camera sets (every other step), each awaited as the lockstep bridge does: the
+        # planner must answer every one exactly once, whatever the machine's speed.
+        for _ in range(40):
+            feeder.step()
+            if feeder.now % (2 * STEP_NS) == 0:
+                stamp = feeder.now
+                wait_until(lambda: any(s["stamp_ns"] == stamp for _, s in got["status"]), 5.0)
         time.sleep(0.3)
         frames = sorted({t for t in range(first + STEP_NS, feeder.now + 1, STEP_NS)
                          if t % (2 * STEP_NS) == 0})
