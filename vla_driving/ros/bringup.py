@@ -12,6 +12,7 @@ import importlib
 import sys
 import logging
 import threading
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,11 +147,14 @@ def main(args) -> int:
         rclpy.try_shutdown()
         return 1
     deadline = None if args.duration is None else time.monotonic() + args.duration
+    # Ctrl-C / SIGTERM only set a flag: an interrupt raised in the middle of spin_once could
+    # leave the executor half-way through a callback and stall the shutdown below.
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
-        while rclpy.ok() and (deadline is None or time.monotonic() < deadline):
+        while rclpy.ok() and not stop.is_set() and (deadline is None or time.monotonic() < deadline):
             stack.executor.spin_once(timeout_sec=0.1)
-    except KeyboardInterrupt:
-        pass
     finally:
         stack.destroy()
         rclpy.try_shutdown()
