@@ -10,7 +10,7 @@ export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds-local.xml
 export SDL_VIDEODRIVER := offscreen
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow test-all demo bench lint train-default clean
+.PHONY: install test test-slow test-all demo train-default clean
 
 install: $(STAMP)
 

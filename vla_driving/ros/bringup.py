@@ -138,7 +138,7 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     ensure_local_dds()
-    # SIGINT stays a KeyboardInterrupt here, so shutdown runs in order (executor, nodes, context)
+    # rclpy installs no signal handlers here: main() owns SIGINT/SIGTERM (see the stop flag below)
     rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
     try:
         stack = Stack(args.config).build()
