@@ -41,7 +41,7 @@ train-default: $(STAMP)
 	$(VENV)/bin/vla-train data build-index $(DATA)/train
 	$(VENV)/bin/vla-train data generate --scenario all --episodes 3 --seed 1000 --out $(DATA)/heldout --workers 1
 	$(VENV)/bin/vla-train train --preset default --data $(DATA)/train --out $(RUN)
-	$(PY) -m vla_driving_training.evaluate --checkpoint $(RUN)/drive --data $(DATA)/heldout --json $(RUN)/heldout.json
+	$(VENV)/bin/vla-train evaluate --checkpoint $(RUN)/drive --data $(DATA)/heldout --json $(RUN)/heldout.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

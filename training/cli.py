@@ -15,6 +15,8 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("data", "build-index"), "vla_driving_training.data.index_cli",
      "dataset index with episode splits, difficulty and class weights"),
     (("train",), "vla_driving_training.train_cli", "train a model"),
+    (("evaluate",), "vla_driving_training.evaluate",
+     "held-out figures of a checkpoint vs constant velocity, against the bundle targets"),
 ]
 
 

@@ -1,6 +1,6 @@
 """Held-out figures of a checkpoint vs constant velocity on a data dir.
 
-    python -m vla_driving_training.evaluate --checkpoint runs/default/drive --data data/heldout
+    vla-train evaluate --checkpoint runs/default/drive --data data/heldout
 
 Prints L2 at 1/2/3 s (UniAD convention) for the model's action-query path and for the
 constant-velocity baseline on the same frames, meta-action weighted accuracy, QA accuracy and
@@ -70,7 +70,7 @@ def main(args) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(prog="python -m vla_driving_training.evaluate",
+    parser = argparse.ArgumentParser(prog="vla-train evaluate",
                                      description=__doc__.splitlines()[0])
     add_arguments(parser)
     sys.exit(main(parser.parse_args()))

@@ -84,3 +84,19 @@ def test_cli_on_synthetic_data(tmp_path, capsys):
     assert train_cli.main(args) == 0
     assert "checkpoint" in capsys.readouterr().out
     assert (tmp_path / "drive" / "config.json").is_file()
+
+
+def test_evaluate_command_compares_with_constant_velocity(two_runs, tmp_path, capsys):
+    from vla_driving_training.cli import main as vla_train
+
+    out, _ = two_runs[0]
+    report = tmp_path / "heldout.json"
+    assert vla_train(["evaluate", "--checkpoint", str(out / "drive"), "--data", "synthetic:32",
+                      "--text-samples", "0", "--threads", "1", "--json", str(report)]) == 0
+    printed = capsys.readouterr().out
+    assert "constant velocity" in printed and "target" in printed
+    metrics = json.loads(report.read_text())
+    ratio = metrics["l2"]["avg"] / metrics["l2_constant_velocity"]["avg"]
+    assert metrics["l2_ratio_vs_constant_velocity"] == pytest.approx(ratio)
+    assert metrics["l2_target_met"] == (ratio <= 0.5)
+    assert metrics["meta_target_met"] == (metrics["meta"]["weighted_accuracy"] >= 0.85)
