@@ -80,3 +80,32 @@ def test_past_is_clamped_to_the_first_pose_at_episode_start():
 def test_track_rejects_unsorted_stamps():
     with pytest.raises(ValueError, match="increasing"):
         OdomTrack.from_arrays([0, 2, 1], [0, 1, 2], [0, 0, 0], [0, 0, 0])
+
+
+def test_sample_ego_is_what_the_planner_computes_not_the_look_ahead_label():
+    """A brake 0.1 s after the frame: the central-difference label sees it, a running car cannot."""
+    from vla_driving.data import BagData, OdomTrack
+    from vla_driving.data.samples import build_samples
+    from vla_driving.sensors.odometry import OdometryFields, ego_from_odometry
+
+    t_ns = np.arange(0, 8_000_000_000, 100_000_000, dtype=np.int64)       # 10 Hz, 8 s
+    t = t_ns / 1e9
+    brake_at = 3.0
+    speed = np.where(t < brake_at, 10.0, 10.0 - 2.0 * (t - brake_at))
+    x = np.concatenate([[0.0], np.cumsum(0.5 * (speed[1:] + speed[:-1]) * 0.1)])
+    bag = BagData("synthetic", OdomTrack.from_arrays(t_ns, x, np.zeros_like(x), np.zeros_like(x),
+                                                     speed), np.zeros_like(x))
+    samples, _ = build_samples(bag, cameras=[])
+    frame = next(s for s in samples if abs(s.stamp_ns - 2_900_000_000) < 1_000_000)
+    assert frame.labels.controls[0, 2] < -0.2        # the label's acceleration looks ahead
+    assert frame.labels.ego[2] == 0.0                 # the input only knows the past
+    ego = None
+    for k in range(len(t_ns)):
+        ego = ego_from_odometry(OdometryFields(int(t_ns[k]), x[k], 0.0, 0.0, 0.0, 0.0, 1.0,
+                                               speed[k], 0.0, 0.0), ego)
+        if t_ns[k] == frame.stamp_ns + 500_000_000:
+            break
+    later = next(s for s in samples if s.stamp_ns == frame.stamp_ns + 500_000_000)
+    np.testing.assert_allclose(later.labels.ego, [ego.speed, ego.yaw_rate, ego.acceleration],
+                               rtol=1e-6)
+    assert later.labels.ego[2] < -1.0

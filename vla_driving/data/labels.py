@@ -58,7 +58,8 @@ class OdomTrack:
 @dataclass(frozen=True)
 class FrameLabels:
     stamp_ns: int
-    ego: np.ndarray           # (3,) speed, yaw rate, longitudinal acceleration
+    ego: np.ndarray           # (3,) speed, yaw rate, longitudinal acceleration; `build_samples`
+                              # replaces it with the causal run-time values (`runtime_ego`)
     past: np.ndarray          # (4, 2) ego frame
     waypoints: np.ndarray     # (6, 2) ego frame
     controls: np.ndarray      # (2, 4) [current, next] x [speed, steer, accel, steer rate]

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..constants import NS_PER_S
+from ..sensors.odometry import OdometryFields, ego_from_odometry
 from .bag_reader import BagData
 from .label_config import LabelConfig
 from .labels import FrameLabels, labels_at
@@ -71,6 +72,26 @@ def anchors(bag: BagData, cameras: list[str], rate_hz: float = LABEL_RATE_HZ) ->
     return list(range(int(t[0]), int(t[-1]) + 1, int(NS_PER_S / rate_hz)))
 
 
+def runtime_ego(bag: BagData) -> np.ndarray:
+    """(N, 3) speed, yaw rate, acceleration per odometry message, as the planner computes them.
+
+    The model's ego input must be what `Ingest` hands the policy at run time: the odometry's own
+    speed and yaw rate, and the causal smoothed speed derivative of `ego_from_odometry`. The
+    labels' central differences look 0.15 s ahead, which a running car cannot.
+    """
+    track = bag.odometry
+    yaw_rate = bag.yaw_rate if bag.yaw_rate is not None else np.gradient(track.yaw, track.t_s)
+    out, ego = np.zeros((len(track.t_ns), 3), dtype=np.float32), None
+    for k, t in enumerate(track.t_ns):
+        half = 0.5 * float(track.yaw[k])
+        ego = ego_from_odometry(OdometryFields(int(t), float(track.x[k]), float(track.y[k]), 0.0,
+                                               0.0, np.sin(half), np.cos(half),
+                                               float(track.speed[k]), 0.0,
+                                               float(yaw_rate[k])), ego)
+        out[k] = (ego.speed, ego.yaw_rate, ego.acceleration)
+    return out
+
+
 def build_samples(bag: BagData, cameras: list[str], cfg: LabelConfig | None = None,
                   episode: str | None = None) -> tuple[list[Sample], SampleReport]:
     """Labelled samples of one bag; `cameras` are required per sample when the bag has frames."""
@@ -81,6 +102,7 @@ def build_samples(bag: BagData, cameras: list[str], cfg: LabelConfig | None = No
         report.skipped["no odometry"] += 1
         return [], report
     tol = int(SYNC_TOLERANCE_S * NS_PER_S)
+    ego = runtime_ego(bag)
     out = []
     for stamp in anchors(bag, cameras):
         images, missing = {}, None
@@ -98,6 +120,9 @@ def build_samples(bag: BagData, cameras: list[str], cfg: LabelConfig | None = No
         if labels is None:
             report.skipped["future horizon not recorded (episode end or odometry gap)"] += 1
             continue
+        # the last odometry at or before the frame, as the planner pairs them
+        k = max(0, int(np.searchsorted(bag.odometry.t_ns, stamp, side="right")) - 1)
+        labels = replace(labels, ego=ego[k].copy())
         out.append(_sample(bag, episode, stamp, labels, images, tol))
     report.kept = len(out)
     return out, report
