@@ -14,7 +14,7 @@ SYNTHETIC = "synthetic"
 TRAIN_SPLIT, VAL_SPLIT = "train", "val"
 
 
-def open_splits(data: str, image_size: int = 32, frames: int = 2):
+def open_splits(data: str, image_size: int = 32, frames: int = 2, frame_interval_s: float = 0.5):
     """(train, val) Datasets yielding the contract dict; `synthetic[:N]` needs no files.
 
     Images are decoded at the model's `image_size` with `frames` history frames.
@@ -27,24 +27,25 @@ def open_splits(data: str, image_size: int = 32, frames: int = 2):
     if not path.exists():
         raise FileNotFoundError(f"--data {path}: no such directory (generate it first, or use "
                                 f"'{SYNTHETIC}')")
-    return (open_split(path, TRAIN_SPLIT, image_size, frames),
-            open_split(path, VAL_SPLIT, image_size, frames))
+    return (open_split(path, TRAIN_SPLIT, image_size, frames, frame_interval_s),
+            open_split(path, VAL_SPLIT, image_size, frames, frame_interval_s))
 
 
-def dataset_config(image_size: int, frames: int):
+def dataset_config(image_size: int, frames: int, frame_interval_s: float = 0.5):
     from .data.dataset import DatasetConfig
 
-    return DatasetConfig(image_size=image_size, history=frames)
+    return DatasetConfig(image_size=image_size, history=frames, history_dt_s=frame_interval_s)
 
 
-def open_split(path: Path, split: str, image_size: int, frames: int):
+def open_split(path: Path, split: str, image_size: int, frames: int,
+               frame_interval_s: float = 0.5):
     """The dataset part's Dataset for one split of a generated data dir."""
     from .data.dataset import open_split as open_data_split
 
-    return open_data_split(path, split, dataset_config(image_size, frames))
+    return open_data_split(path, split, dataset_config(image_size, frames, frame_interval_s))
 
 
-def open_all(path: str | Path, image_size: int, frames: int):
+def open_all(path: str | Path, image_size: int, frames: int, frame_interval_s: float = 0.5):
     """Every frame of every bag under `path` (held-out evaluation: no split, no filtering)."""
     from .data.dataset import DrivingDataset
     from .data.index import find_bags
@@ -52,4 +53,4 @@ def open_all(path: str | Path, image_size: int, frames: int):
     bags = find_bags(Path(path))
     if not bags:
         raise FileNotFoundError(f"no bags under {path}")
-    return DrivingDataset(bags, dataset_config(image_size, frames))
+    return DrivingDataset(bags, dataset_config(image_size, frames, frame_interval_s))

@@ -50,9 +50,11 @@ def main(args) -> int:
     model, tokenizer = load_checkpoint(args.checkpoint)
     vision = model.cfg.vision
     if args.data.split(":")[0] == SYNTHETIC:
-        dataset = open_splits(args.data, vision.image_size, vision.num_frames)[1]
+        dataset = open_splits(args.data, vision.image_size, vision.num_frames,
+                              vision.frame_interval_s)[1]
     else:
-        dataset = open_all(args.data, vision.image_size, vision.num_frames)
+        dataset = open_all(args.data, vision.image_size, vision.num_frames,
+                           vision.frame_interval_s)
     start = time.perf_counter()
     metrics = validate(model, tokenizer, dataset, args.samples, args.text_samples,
                        args.batch_size)

@@ -46,8 +46,9 @@ def main(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     cfg = configure(args)
-    train_set, val_set = open_splits(args.data, cfg.model.vision.image_size,
-                                     cfg.model.vision.num_frames)
+    vision = cfg.model.vision
+    train_set, val_set = open_splits(args.data, vision.image_size, vision.num_frames,
+                                     vision.frame_interval_s)
     result = train(cfg, train_set, val_set, args.out, resume_from=args.resume,
                    stages=args.stages)
     for name, r in result["results"].items():

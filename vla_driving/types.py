@@ -87,6 +87,7 @@ class Observation:
     instruction: str = ""
     degraded: bool = False
     want_text: bool = False
+    frame_stamps_ns: tuple[int, ...] = ()   # stamp of each image set in `images`, oldest first
 
 
 @dataclass(frozen=True)

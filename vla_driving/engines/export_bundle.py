@@ -35,10 +35,11 @@ def main(args: argparse.Namespace) -> int:
 
     vision = read_config(args.checkpoint)["vla"]["vision"]
     size, frames = vision["image_size"], vision["num_frames"]
+    interval = vision.get("frame_interval_s", 0.5)     # checkpoints from before the field: 0.5
     settings = ExportSettings(quantize=not args.no_quantize, gptq=gptq_settings(args))
     calibration = load_samples(args.data, "train", settings.gptq.calibration_samples, size,
-                               frames)
-    check = load_samples(args.data, "val", args.check_samples, size, frames)
+                               frames, interval)
+    check = load_samples(args.data, "val", args.check_samples, size, frames, interval)
     with tqdm(total=STEPS, desc="export bundle", unit="step") as bar:
         def step(text: str) -> None:
             bar.set_postfix_str(text)

@@ -133,6 +133,7 @@ def preprocessing_entry(cfg, cameras: list[str]) -> dict:
     spec = PreprocessSpec(resize=(v.image_size, v.image_size), mean=tuple(v.image_mean),
                           std=tuple(v.image_std))
     return {"spec": spec.to_dict(), "cameras": list(cameras), "num_frames": v.num_frames,
+            "frame_interval_s": v.frame_interval_s,
             "layout": "[B, T*N, 3, S, S], frame-major, oldest first"}
 
 

@@ -15,16 +15,16 @@ SPLITS = ("train", "val", "all")  # all: every frame of every bag (a held-out da
 
 
 def load_samples(data: str, split: str, count: int, image_size: int = 32,
-                 frames: int = 2) -> list[dict]:
+                 frames: int = 2, frame_interval_s: float = 0.5) -> list[dict]:
     """`count` frames spread evenly over a split of `data` (a data dir, or `synthetic[:N]`),
-    decoded at the model's `image_size` with `frames` history frames."""
+    decoded at the model's `image_size` with `frames` history frames `frame_interval_s` apart."""
     if split not in SPLITS:
         raise ValueError(f"split={split!r}: allowed values are {list(SPLITS)}")
     source = require("vla_driving_training.data_source", "train")
     if split == "all" and not data.startswith("synthetic"):
-        dataset = source.open_all(data, image_size, frames)
+        dataset = source.open_all(data, image_size, frames, frame_interval_s)
     else:
-        train, val = source.open_splits(data, image_size, frames)
+        train, val = source.open_splits(data, image_size, frames, frame_interval_s)
         dataset = train if split == "train" else val
     if len(dataset) == 0:
         raise ValueError(f"--data {data}: the {split} split is empty")

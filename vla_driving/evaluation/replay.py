@@ -44,7 +44,8 @@ class ReplayConfig(Config):
 
     cameras: list[str] = param(["bev_near", "bev_far"], "cameras fed to the policy, in order",
                                min_len=1)
-    history: int = param(4, "synchronised sets per observation (T)", low=1, high=64)
+    history: int = param(16, "synchronised sets kept per observation (the policy picks its "
+                         "frames from them by stamp)", low=1, high=64)
     max_frames: int = param(0, "planning cycles per bag and policy (0: all)", low=0)
     mcap_frames: int = param(100, "cycles written to the report's MCAP (0: none)", low=0)
     text_every: int = param(0, "ask the policy for scene text every N cycles (0: never)", low=0)

@@ -71,7 +71,8 @@ class PlannerCore:
         obs = Observation(stamp_ns=latest.stamp_ns, images=images,
                           cameras=tuple(self.cfg.ingest.cameras), ego=ego,
                           instruction=instruction, degraded=latest.degraded,
-                          want_text=self._want_text)
+                          want_text=self._want_text,
+                          frame_stamps_ns=tuple(s.stamp_ns for s in history))
         self._want_text = False
         return obs, ""
 

@@ -18,6 +18,7 @@ from vla_driving.meta_action import MetaAction
 from vla_driving.types import ControlSignals, EgoState, Observation, Plan
 
 from .base import DrivingPolicy, MalformedOutputError, PolicyError, SceneText
+from .frame_history import FramePicker
 
 MAX_WAYPOINT_M = 200.0          # beyond 3 s at any legal speed: the output is garbage
 COMPLETED_THRESHOLD = 0.0       # logit > 0  <=>  probability > 0.5
@@ -60,6 +61,8 @@ class VlaPolicy(DrivingPolicy):
         pre = bundle.manifest.preprocessing
         self.cameras = tuple(pre.get("cameras", ()))
         self.num_frames = int(pre.get("num_frames", 1))
+        # bundles from before `frame_interval_s` was recorded: the last T sets, as they were fed
+        self.pick_frames = FramePicker(self.num_frames, pre.get("frame_interval_s"))
         self.history = EgoHistory()
         self._encoder_s = 0.0
         bundle.model.frontend.register_forward_pre_hook(self._encoder_start)
@@ -83,10 +86,8 @@ class VlaPolicy(DrivingPolicy):
         images = np.asarray(obs.images)
         if images.ndim != 5 or images.shape[-1] != 3 or images.shape[0] == 0:
             raise PolicyError(f"images must be T x N x H x W x 3, got {images.shape}")
-        if images.shape[0] < self.num_frames:   # early in a run: repeat the oldest frame
-            pad = np.repeat(images[:1], self.num_frames - images.shape[0], axis=0)
-            images = np.concatenate([pad, images])
-        images = images[-self.num_frames:]
+        # early in a run the oldest set repeats, as a training sample repeats an episode's start
+        images = images[self.pick_frames(obs.frame_stamps_ns, images.shape[0])]
         torch = self._torch
         x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 1, 4, 2, 3)))[None]
         e = obs.ego

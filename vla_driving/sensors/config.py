@@ -39,7 +39,10 @@ class IngestConfig(Config):
                              low=1, high=100)
     buffer_len: int = param(4, "frames buffered per camera (the oldest is dropped)",
                             low=1, high=100)
-    history: int = param(4, "synchronised sets kept for video input (T)", low=1, high=64)
+    history: int = param(16, "synchronised sets kept for video input; the policy picks its "
+                         "frames from them by stamp, so they must span the bundle's "
+                         "(num_frames - 1) x frame_interval_s (0.5 s: 16 sets at 30 Hz)",
+                         low=1, high=64)
     max_frame_age_s: float = param(1.0, "frames older than this (ROS clock - stamp) are "
                                         "rejected as stale", low=0.0, high=60.0)
     max_width: int = param(4096, "largest accepted image width (px)", low=1, high=16384)

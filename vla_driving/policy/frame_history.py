@@ -1,0 +1,53 @@
+"""Pick the image sets a bundle was trained on from the ingest history, by stamp.
+
+Training samples take their history frames `frame_interval_s` apart (the last frame at or before
+each target time, the oldest one when the episode is younger). The ingest keeps the last few
+synchronised sets, which at 10-30 Hz are 0.03-0.1 s apart: taking the last T of them would feed
+the encoder motion it never saw in training.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_right
+
+from ..constants import NS_PER_S
+
+log = logging.getLogger(__name__)
+
+SPAN_SLACK = 0.1     # of the interval: camera stamps jitter; a 16-set history at 30 Hz spans 0.5 s
+
+
+def pick_frames(stamps_ns: list[int], frames: int, interval_s: float) -> list[int]:
+    """Indices into `stamps_ns` (oldest first) of `frames` sets `interval_s` apart, newest last."""
+    if not stamps_ns:
+        raise ValueError("no image sets to pick from")
+    step = int(round(interval_s * NS_PER_S))
+    newest = stamps_ns[-1]
+    return [max(0, bisect_right(stamps_ns, newest - (frames - 1 - k) * step) - 1)
+            for k in range(frames)]
+
+
+class FramePicker:
+    """`pick_frames`, plus one warning when a full history does not span the trained interval."""
+
+    def __init__(self, frames: int, interval_s: float | None):
+        self.frames, self.interval_s = frames, interval_s
+        self.warned = False
+
+    def __call__(self, stamps_ns: tuple[int, ...] | list[int], available: int) -> list[int]:
+        """Indices of the sets to use; without stamps or an interval, the last `frames` sets."""
+        if not self.interval_s or len(stamps_ns) != available:
+            return [max(0, available - self.frames + k) for k in range(self.frames)]
+        stamps = list(stamps_ns)
+        span_ns = (self.frames - 1) * self.interval_s * NS_PER_S
+        # early in a run the ingest pads its history with the oldest set; once no stamp repeats,
+        # the history is full and must span the trained interval
+        full = len(stamps) > 1 and stamps[0] != stamps[1]
+        if full and stamps[-1] - stamps[0] < span_ns - SPAN_SLACK * self.interval_s * NS_PER_S \
+                and not self.warned:
+            self.warned = True
+            log.warning("the image history spans %.2f s but the bundle's frames are %.2f s apart "
+                        "(%d frames): raise ingest.history so the planner keeps enough sets",
+                        (stamps[-1] - stamps[0]) / NS_PER_S, self.interval_s, self.frames)
+        return pick_frames(stamps, self.frames, self.interval_s)
