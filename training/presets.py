@@ -46,7 +46,7 @@ def default() -> TrainConfig:
                     batch_size=16, lr=2e-3, warmup_steps=10),
         StageConfig(name="understand", tasks=["qa", "caption"], trainable=UNDERSTAND_PARTS,
                     steps=100, batch_size=16, lr=1.5e-3, warmup_steps=10),
-        StageConfig(name="drive", tasks=["drive"], trainable=DRIVE_PARTS, steps=2500,
+        StageConfig(name="drive", tasks=["drive"], trainable=DRIVE_PARTS, steps=5000,
                     batch_size=16, lr=1e-3, warmup_steps=40, checkpoint_every=200,
                     text_per_batch=3, weights=drive_weights),
     ]
