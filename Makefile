@@ -34,7 +34,7 @@ demo: $(STAMP)
 	$(VENV)/bin/vla-driving demo
 
 # Simulator data (training seeds 0.., held-out seeds 1000..), the `default` preset, held-out
-# figures, and the bundle (copy $(RUN)/bundle to models/default to ship it). About 75 min on 2 cores.
+# figures, and the bundle (copy $(RUN)/bundle to models/default to ship it). About 40 min on 2 cores.
 DATA ?= data
 RUN ?= runs/default
 WORKERS ?= 2
