@@ -46,6 +46,15 @@ def test_warns_once_when_a_full_history_is_too_short(caplog):
     assert sum("raise ingest.history" in r.message for r in caplog.records) == 1
 
 
+def test_sets_already_picked_are_kept_and_not_taken_for_a_short_history(caplog):
+    picker = FramePicker(2, 0.5)
+    young_run = [0, 300_000_000]                    # two sets the planner picked 0.3 s into a run
+    with caplog.at_level(logging.WARNING):
+        assert picker(young_run, 2, check_span=False) == [0, 1]
+        assert picker([0, 500_000_000], 2, check_span=False) == [0, 1]
+    assert not picker.warned and not caplog.records
+
+
 def test_the_policy_encodes_the_picked_frames(tmp_path):
     pytest.importorskip("torch")
     from tiny_bundle_builder import build_tiny_bundle

@@ -98,3 +98,28 @@ def test_status_json_round_trip_fails_closed():
     ok, error = parse_status("{not json")
     assert not ok and "unreadable" in error
     assert parse_status('{"ok": "yes"}')[0] is False
+
+
+class ReadsOldestAndNewest(ConstantVelocityPolicy):
+    """Asks for two of the history's sets and keeps the observation it was given."""
+
+    def history_frames(self, stamps_ns):
+        self.offered = list(stamps_ns)
+        return [0, len(stamps_ns) - 1]
+
+    def infer(self, observation):
+        self.seen = observation
+        return super().infer(observation)
+
+
+def test_only_the_sets_the_policy_reads_are_stacked_through_wrappers():
+    from vla_driving.policy.wrappers import RateLimited
+
+    inner = ReadsOldestAndNewest()
+    pc = core(RateLimited(inner, 0.0))
+    for k in range(1, 21):
+        feed(pc, 100 * k * MS)
+    assert pc.cycle(2000 * MS).status == STATUS_OK
+    assert len(inner.offered) == pc.cfg.ingest.history == 16
+    assert inner.seen.images.shape[0] == 2
+    assert inner.seen.frame_stamps_ns == (500 * MS, 2000 * MS)

@@ -47,5 +47,10 @@ class DrivingPolicy(abc.ABC):
         """Scene description + justification; None when the policy has no text head."""
         return None
 
+    def history_frames(self, stamps_ns: list[int]) -> list[int]:
+        """Indices of the image sets (stamps oldest first) the policy reads; the planner stacks
+        only those into the observation. Default: all of them."""
+        return list(range(len(stamps_ns)))
+
     def close(self) -> None:
         """Release engines and memory."""

@@ -35,8 +35,12 @@ class FramePicker:
         self.frames, self.interval_s = frames, interval_s
         self.warned = False
 
-    def __call__(self, stamps_ns: tuple[int, ...] | list[int], available: int) -> list[int]:
-        """Indices of the sets to use; without stamps or an interval, the last `frames` sets."""
+    def __call__(self, stamps_ns: tuple[int, ...] | list[int], available: int,
+                 check_span: bool = True) -> list[int]:
+        """Indices of the sets to use; without stamps or an interval, the last `frames` sets.
+
+        `check_span`: these stamps are the whole ingest history (not sets already picked), so a
+        full one that is too short is worth the warning."""
         if not self.interval_s or len(stamps_ns) != available:
             return [max(0, available - self.frames + k) for k in range(self.frames)]
         stamps = list(stamps_ns)
@@ -44,7 +48,7 @@ class FramePicker:
         # early in a run the ingest pads its history with the oldest set; once no stamp repeats,
         # the history is full and must span the trained interval
         full = len(stamps) > 1 and stamps[0] != stamps[1]
-        if full and stamps[-1] - stamps[0] < span_ns - SPAN_SLACK * self.interval_s * NS_PER_S \
+        if check_span and full and stamps[-1] - stamps[0] < span_ns - SPAN_SLACK * self.interval_s * NS_PER_S \
                 and not self.warned:
             self.warned = True
             log.warning("the image history spans %.2f s but the bundle's frames are %.2f s apart "

@@ -64,6 +64,8 @@ class PlannerCore:
         instruction = self.ingest.instruction
         if instruction != self._last_instruction:
             self._last_instruction, self._want_text = instruction, True
+        # stack only the sets the policy reads (2 of 16 for the default bundle), not the history
+        history = [history[i] for i in self.policy.history_frames([s.stamp_ns for s in history])]
         try:
             images = stack_views(history, tuple(self.cfg.ingest.cameras))
         except ValueError as exc:  # e.g. views of different sizes: no observation, an error

@@ -79,6 +79,9 @@ class VlaPolicy(DrivingPolicy):
     def _encoder_end(self, module, args, output) -> None:
         self._encoder_s = time.perf_counter() - self._t_encoder
 
+    def history_frames(self, stamps_ns: list[int]) -> list[int]:
+        return self.pick_frames(stamps_ns, len(stamps_ns))
+
     def _inputs(self, obs: Observation, record: bool = True):
         if tuple(obs.cameras) != self.cameras:
             raise PolicyError(f"cameras {list(obs.cameras)} do not match the bundle's "
@@ -86,8 +89,9 @@ class VlaPolicy(DrivingPolicy):
         images = np.asarray(obs.images)
         if images.ndim != 5 or images.shape[-1] != 3 or images.shape[0] == 0:
             raise PolicyError(f"images must be T x N x H x W x 3, got {images.shape}")
-        # early in a run the oldest set repeats, as a training sample repeats an episode's start
-        images = images[self.pick_frames(obs.frame_stamps_ns, images.shape[0])]
+        # early in a run the oldest set repeats, as a training sample repeats an episode's start;
+        # on sets the planner already picked (`history_frames`) this keeps them as they are
+        images = images[self.pick_frames(obs.frame_stamps_ns, images.shape[0], check_span=False)]
         torch = self._torch
         x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 1, 4, 2, 3)))[None]
         e = obs.ego
