@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vla_driving.constants import FRAME_INTERVAL_S
+
 from .synthetic import SyntheticDrivingDataset
 
 SYNTHETIC = "synthetic"
 TRAIN_SPLIT, VAL_SPLIT = "train", "val"
 
 
-def open_splits(data: str, image_size: int = 32, frames: int = 2, frame_interval_s: float = 0.5):
+def open_splits(data: str, image_size: int = 32, frames: int = 2, frame_interval_s: float = FRAME_INTERVAL_S):
     """(train, val) Datasets yielding the contract dict; `synthetic[:N]` needs no files.
 
     Images are decoded at the model's `image_size` with `frames` history frames.
@@ -31,21 +33,21 @@ def open_splits(data: str, image_size: int = 32, frames: int = 2, frame_interval
             open_split(path, VAL_SPLIT, image_size, frames, frame_interval_s))
 
 
-def dataset_config(image_size: int, frames: int, frame_interval_s: float = 0.5):
+def dataset_config(image_size: int, frames: int, frame_interval_s: float = FRAME_INTERVAL_S):
     from .data.dataset import DatasetConfig
 
     return DatasetConfig(image_size=image_size, history=frames, history_dt_s=frame_interval_s)
 
 
 def open_split(path: Path, split: str, image_size: int, frames: int,
-               frame_interval_s: float = 0.5):
+               frame_interval_s: float = FRAME_INTERVAL_S):
     """The dataset part's Dataset for one split of a generated data dir."""
     from .data.dataset import open_split as open_data_split
 
     return open_data_split(path, split, dataset_config(image_size, frames, frame_interval_s))
 
 
-def open_all(path: str | Path, image_size: int, frames: int, frame_interval_s: float = 0.5):
+def open_all(path: str | Path, image_size: int, frames: int, frame_interval_s: float = FRAME_INTERVAL_S):
     """Every frame of every bag under `path` (held-out evaluation: no split, no filtering)."""
     from .data.dataset import DrivingDataset
     from .data.index import find_bags

@@ -6,6 +6,8 @@ PACKAGE = "vla_driving"
 NUM_WAYPOINTS = 6
 WAYPOINT_DT_S = 0.5
 PAST_HORIZON_S = 2.0
+# Time between the image frames of one model input, in training samples and at run time.
+FRAME_INTERVAL_S = 0.5
 
 # Default topic names (profiles in config/ override them).
 TOPIC_ODOMETRY = "/odom"

@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from vla_driving.configuration import Config, param
-from vla_driving.constants import NS_PER_S
+from vla_driving.constants import FRAME_INTERVAL_S, NS_PER_S
 from vla_driving.data import BagTopics, LabelConfig, build_samples, read_bag
 from vla_driving.data.images import decode_image
 
@@ -31,7 +31,7 @@ class DatasetConfig(Config):
     cameras: list[str] = param(["bev_near", "bev_far"], "cameras per sample, in model order",
                                min_len=1)
     history: int = param(2, "frames per camera (T), oldest first", low=1, high=16)
-    history_dt_s: float = param(0.5, "time between history frames", low=0.05, high=5.0)
+    history_dt_s: float = param(FRAME_INTERVAL_S, "time between history frames", low=0.05, high=5.0)
     image_size: int = param(128, "images are resized to this square side", low=8, high=1024)
     qa_seed: int = param(0, "seed of the QA/justification phrasing choice", low=0)
     topics: BagTopics = param(BagTopics(), "topic names of the bags")

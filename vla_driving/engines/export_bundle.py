@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..constants import FRAME_INTERVAL_S
 from .cli_common import add_data_argument, add_gptq_arguments, gptq_settings
 from .report import format_table, manifest_table
 
@@ -35,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
 
     vision = read_config(args.checkpoint)["vla"]["vision"]
     size, frames = vision["image_size"], vision["num_frames"]
-    interval = vision.get("frame_interval_s", 0.5)     # checkpoints from before the field: 0.5
+    interval = vision.get("frame_interval_s", FRAME_INTERVAL_S)   # checkpoints before the field
     settings = ExportSettings(quantize=not args.no_quantize, gptq=gptq_settings(args))
     calibration = load_samples(args.data, "train", settings.gptq.calibration_samples, size,
                                frames, interval)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import FRAME_INTERVAL_S
 from .base import require
 
 SPLITS = ("train", "val", "all")  # all: every frame of every bag (a held-out data dir)
 
 
 def load_samples(data: str, split: str, count: int, image_size: int = 32,
-                 frames: int = 2, frame_interval_s: float = 0.5) -> list[dict]:
+                 frames: int = 2, frame_interval_s: float = FRAME_INTERVAL_S) -> list[dict]:
     """`count` frames spread evenly over a split of `data` (a data dir, or `synthetic[:N]`),
     decoded at the model's `image_size` with `frames` history frames `frame_interval_s` apart."""
     if split not in SPLITS:

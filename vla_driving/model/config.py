@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..configuration import Config, ConfigError, param
-from ..constants import NUM_WAYPOINTS
+from ..constants import FRAME_INTERVAL_S, NUM_WAYPOINTS
 
 NUM_CONTROL_STEPS = 2      # [current, next]
 NUM_CONTROL_FIELDS = 4     # speed, steering angle, acceleration, steering rate
@@ -29,7 +29,7 @@ class VisionConfig(Config):
     stem_channels: int = param(16, "channels of the stride-2 stem convolution", low=4, high=512)
     stage_channels: list[int] = param([24, 32, 48], "channels of each stride-2 residual stage",
                                       low=4, high=2048, min_len=1)
-    frame_interval_s: float = param(0.5, "time between the history frames (s), in training and "
+    frame_interval_s: float = param(FRAME_INTERVAL_S, "time between the history frames (s), in training and "
                                     "at run time (the policy picks frames by stamp)",
                                     low=0.0, high=10.0)
     grid: int = param(2, "tokens per view are grid x grid (adaptive average pool)", low=1, high=16)
