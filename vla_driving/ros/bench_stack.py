@@ -21,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from vla_driving.evaluation.profiles import profile_path
 from vla_driving.policy.base import DrivingPolicy
 from vla_driving.policy.factory import make_policy
 from vla_driving.policy.planner_outputs import percentiles
 from vla_driving.policy.wrappers import PolicyWrapper
 
-DEFAULT_PROFILE = Path(__file__).resolve().parents[2] / "config" / "sim.yaml"
+DEFAULT_PROFILE = profile_path("sim.yaml")   # the checkout's, else the installed share's
 BASELINE = "constant_velocity"
 MAX_CAPTURED = 500
 
