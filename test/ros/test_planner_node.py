@@ -129,7 +129,12 @@ def test_camera_loss_degrades_then_stops_planning_at_the_bound(ros_context):
     feeder, got, stop = collect(ros_context, node)
     try:
         assert run_until(feeder, lambda: len(got["paths"]) >= 5, 10.0), "no plans (discovery?)"
-        assert not any(d["degraded"] for d in got["decision"])
+        # the two camera topics match their subscriptions one after the other, so the first sets
+        # may lack a view; once both flow, no plan may say degraded
+        settled = len(got["decision"])
+        run_steps(feeder, 10)
+        steady = got["decision"][settled:]
+        assert steady and not any(d["degraded"] for d in steady)
         feeder.live.discard("bev_far")            # one camera stops
         run_steps(feeder, 30)
         assert any(d["degraded"] for d in got["decision"]), "plans on held views must say degraded"
