@@ -42,6 +42,9 @@ class StageConfig(Config):
     text_per_batch: int = param(0, "drive task: samples per batch that also get the (long) text "
                                 "target; the others train the action head only (0 = all)", low=0)
     checkpoint_every: int = param(0, "also save every N steps (0 = only at the end)", low=0)
+    ema_decay: float = param(0.0, "keep an exponential moving average of the weights with this "
+                             "decay and save, validate and pass on the average (0 = off)",
+                             low=0.0, high=0.99999)
     weights: LossWeights = param(LossWeights(), "loss weights")
 
 

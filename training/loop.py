@@ -12,6 +12,7 @@ import logging
 import math
 import random
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -21,6 +22,7 @@ from vla_driving.model.checkpoint import save_checkpoint
 
 from .collate import collate_samples
 from .config import StageConfig, TrainConfig
+from .ema import ParamEMA
 from .tasks import batch_loss, has_task_data
 from .tokenizer_train import text_fields
 from .validate import format_metrics, validate
@@ -98,6 +100,7 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     params = set_trainable(model, stage.trainable)
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
+    ema = ParamEMA(params, stage.ema_decay) if stage.ema_decay > 0 else None
     loader = make_loader(train_set, cfg, stage)
     ddp_model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader,
                                                                   scheduler)
@@ -118,13 +121,19 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
+        if ema is not None:
+            ema.update()
         history.append(float(loss.detach()))
         rate = step * stage.batch_size * accelerator.num_processes / (time.perf_counter() - start)
         bar.set_postfix(loss=f"{history[-1]:.3f}", samples_s=f"{rate:.1f}")
         bar.update()
         if stage.checkpoint_every and step % stage.checkpoint_every == 0 and step < stage.steps:
-            _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, step, history)
+            with ema.applied() if ema is not None else nullcontext():
+                _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, step,
+                      history)
     bar.close()
+    if ema is not None:
+        ema.commit()
     _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, stage.steps, history)
     metrics = {}
     if accelerator.is_main_process and val_set is not None and len(val_set):
