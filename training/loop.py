@@ -116,13 +116,7 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
         loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
                                  stage.weights, rng, stage.text_per_batch)
         accelerator.backward(loss)
-        if stage.grad_clip > 0:
-            accelerator.clip_grad_norm_(params, stage.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        if ema is not None:
-            ema.update()
+        _optimizer_step(accelerator, optimizer, scheduler, params, stage, ema)
         history.append(float(loss.detach()))
         rate = step * stage.batch_size * accelerator.num_processes / (time.perf_counter() - start)
         bar.set_postfix(loss=f"{history[-1]:.3f}", samples_s=f"{rate:.1f}")
@@ -135,15 +129,32 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     if ema is not None:
         ema.commit()
     _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, stage.steps, history)
+    metrics = _validate(accelerator, model, tokenizer, val_set, cfg, out_dir / stage.name)
+    accelerator.free_memory()
+    return {"loss": history, "metrics": metrics, "seconds": time.perf_counter() - start}
+
+
+def _optimizer_step(accelerator, optimizer, scheduler, params, stage: StageConfig,
+                    ema: ParamEMA | None) -> None:
+    if stage.grad_clip > 0:
+        accelerator.clip_grad_norm_(params, stage.grad_clip)
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    if ema is not None:
+        ema.update()
+
+
+def _validate(accelerator, model, tokenizer, val_set, cfg: TrainConfig, directory: Path) -> dict:
+    """The stage's validation table and `metrics.json` (main process; {} without a val set)."""
     metrics = {}
     if accelerator.is_main_process and val_set is not None and len(val_set):
         metrics = validate(model, tokenizer, val_set, cfg.val_samples, cfg.val_text_samples,
                            cfg.val_batch_size)
-        print(format_metrics(stage.name, metrics), flush=True)
-        (out_dir / stage.name / "metrics.json").write_text(json.dumps(metrics, indent=2))
+        print(format_metrics(directory.name, metrics), flush=True)
+        (directory / "metrics.json").write_text(json.dumps(metrics, indent=2))
     accelerator.wait_for_everyone()
-    accelerator.free_memory()
-    return {"loss": history, "metrics": metrics, "seconds": time.perf_counter() - start}
+    return metrics
 
 
 def _save(accelerator, model, tokenizer, directory: Path, cfg, stage, step, history) -> None:
