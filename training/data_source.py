@@ -16,7 +16,8 @@ SYNTHETIC = "synthetic"
 TRAIN_SPLIT, VAL_SPLIT = "train", "val"
 
 
-def open_splits(data: str, image_size: int = 32, frames: int = 2, frame_interval_s: float = FRAME_INTERVAL_S):
+def open_splits(data: str, image_size: int = 32, frames: int = 2,
+                frame_interval_s: float = FRAME_INTERVAL_S):
     """(train, val) Datasets yielding the contract dict; `synthetic[:N]` needs no files.
 
     Images are decoded at the model's `image_size` with `frames` history frames.
@@ -47,7 +48,8 @@ def open_split(path: Path, split: str, image_size: int, frames: int,
     return open_data_split(path, split, dataset_config(image_size, frames, frame_interval_s))
 
 
-def open_all(path: str | Path, image_size: int, frames: int, frame_interval_s: float = FRAME_INTERVAL_S):
+def open_all(path: str | Path, image_size: int, frames: int,
+             frame_interval_s: float = FRAME_INTERVAL_S):
     """Every frame of every bag under `path` (held-out evaluation: no split, no filtering)."""
     from .data.dataset import DrivingDataset
     from .data.index import find_bags

@@ -29,8 +29,8 @@ class VisionConfig(Config):
     stem_channels: int = param(16, "channels of the stride-2 stem convolution", low=4, high=512)
     stage_channels: list[int] = param([24, 32, 48], "channels of each stride-2 residual stage",
                                       low=4, high=2048, min_len=1)
-    frame_interval_s: float = param(FRAME_INTERVAL_S, "time between the history frames (s), in training and "
-                                    "at run time (the policy picks frames by stamp)",
+    frame_interval_s: float = param(FRAME_INTERVAL_S, "time between the history frames (s), in "
+                                    "training and at run time (the policy picks frames by stamp)",
                                     low=0.0, high=10.0)
     grid: int = param(2, "tokens per view are grid x grid (adaptive average pool)", low=1, high=16)
     image_mean: list[float] = param([0.5, 0.5, 0.5], "per-channel mean after scaling to [0, 1]")

@@ -48,8 +48,8 @@ class FramePicker:
         # early in a run the ingest pads its history with the oldest set; once no stamp repeats,
         # the history is full and must span the trained interval
         full = len(stamps) > 1 and stamps[0] != stamps[1]
-        if check_span and full and stamps[-1] - stamps[0] < span_ns - SPAN_SLACK * self.interval_s * NS_PER_S \
-                and not self.warned:
+        too_short = stamps[-1] - stamps[0] < span_ns - SPAN_SLACK * self.interval_s * NS_PER_S
+        if check_span and full and too_short and not self.warned:
             self.warned = True
             log.warning("the image history spans %.2f s but the bundle's frames are %.2f s apart "
                         "(%d frames): raise ingest.history so the planner keeps enough sets",
