@@ -60,11 +60,14 @@ def test_planner_in_another_process_and_killing_it_stops_the_car(ros_context):
         last_plan_ns = paths[-1][0]
         assert wait_until(lambda: bridge.now_ns > killed_ns + NS, 10.0)
         cfg = ControllerConfig()
+        # A loaded machine can delay a plan past the timeout before the kill too (the controller
+        # then stops and resumes on the next plan); the kill's timeout is the first after the last plan.
         stops = [stamp_to_ns(d.header.stamp) for d in diagnostics for s in d.status
-                 if s.name.startswith("trajectory_controller") and "plan timeout" in s.message]
-        assert stops, "the controller never reported the plan timeout"
+                 if s.name.startswith("trajectory_controller") and "plan timeout" in s.message
+                 and stamp_to_ns(d.header.stamp) > last_plan_ns]
+        assert stops, "the controller never reported the plan timeout after the kill"
         bound_ns = int((cfg.watchdog.plan_timeout_s + 2.0 / cfg.rate_hz) * NS)
-        assert 0 < stops[0] - last_plan_ns <= bound_ns
+        assert stops[0] - last_plan_ns <= bound_ns
         after = [m.twist.linear.x for m in controls if stamp_to_ns(m.header.stamp) >= stops[0]]
         assert len(after) > 10 and all(b <= a + 1e-6 for a, b in zip(after, after[1:]))
         assert after[-1] < after[0], "the car is not braking"
