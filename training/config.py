@@ -23,6 +23,8 @@ class LossWeights(Config):
     completed: float = param(0.2, "binary cross-entropy of the instruction-completed flag", low=0.0)
     qa: float = param(0.5, "cross-entropy of QA answers when a stage also runs the qa task",
                       low=0.0)
+    distill: float = param(0.0, "cross-entropy of speed and steering levels (each) against the "
+                           "teachers' mean probabilities (needs the stage's `teachers`)", low=0.0)
 
 
 @dataclass
@@ -45,7 +47,16 @@ class StageConfig(Config):
     ema_decay: float = param(0.0, "keep an exponential moving average of the weights with this "
                              "decay and save, validate and pass on the average (0 = off)",
                              low=0.0, high=0.99999)
+    teachers: list[str] = param([], "drive task: checkpoint dirs of earlier runs whose mean "
+                                "meta-action probabilities are soft targets (distill.py)")
     weights: LossWeights = param(LossWeights(), "loss weights")
+
+    def validate(self) -> None:
+        if self.teachers and "drive" not in self.tasks:
+            raise ConfigError(f"stage {self.name}: teachers need the drive task")
+        if bool(self.teachers) != (self.weights.distill > 0):
+            raise ConfigError(f"stage {self.name}: teachers and weights.distill go together "
+                              f"(teachers={self.teachers}, distill={self.weights.distill})")
 
 
 @dataclass

@@ -22,6 +22,7 @@ from vla_driving.model.checkpoint import save_checkpoint
 
 from .collate import collate_samples
 from .config import StageConfig, TrainConfig
+from .distill import Teachers
 from .ema import ParamEMA
 from .tasks import batch_loss, has_task_data
 from .tokenizer_train import text_fields
@@ -102,6 +103,8 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
     ema = ParamEMA(params, stage.ema_decay) if stage.ema_decay > 0 else None
     loader = make_loader(train_set, cfg, stage)
+    teachers = Teachers.load(stage.teachers, model.cfg, accelerator.device) if stage.teachers \
+        else None
     ddp_model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader,
                                                                   scheduler)
     rng = random.Random(cfg.seed * 1009 + accelerator.process_index)
@@ -114,7 +117,7 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     for step in range(1, stage.steps + 1):
         batch = next(data)
         loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
-                                 stage.weights, rng, stage.text_per_batch)
+                                 stage.weights, rng, stage.text_per_batch, teachers)
         accelerator.backward(loss)
         _optimizer_step(accelerator, optimizer, scheduler, params, stage, ema)
         history.append(float(loss.detach()))

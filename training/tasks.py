@@ -56,10 +56,15 @@ def text_loss(out) -> torch.Tensor:
     return F.cross_entropy(out.target_logits.float(), out.target_labels)
 
 
-def action_losses(actions, batch: dict, model_cfg, w: LossWeights) -> dict[str, torch.Tensor]:
+def action_losses(actions, batch: dict, model_cfg, w: LossWeights,
+                  soft_meta=None) -> dict[str, torch.Tensor]:
+    """The action head's losses; `soft_meta` = (speed, steering) probabilities to distill."""
     scale = model_cfg.head.waypoint_scale_m
     ctl_scale = batch["controls"].new_tensor(model_cfg.head.control_scale)
-    return {
+    terms = {} if soft_meta is None else {
+        "distill": w.distill * (F.cross_entropy(actions.speed_logits, soft_meta[0])
+                                + F.cross_entropy(actions.steering_logits, soft_meta[1]))}
+    return terms | {
         "waypoints": w.waypoints * F.smooth_l1_loss(actions.waypoints / scale,
                                                     batch["waypoints"] / scale),
         "controls": w.controls * F.smooth_l1_loss(actions.controls / ctl_scale,
@@ -86,21 +91,22 @@ def has_task_data(sample: dict, task: str) -> bool:
 
 
 def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights,
-                text_per_batch: int) -> dict[str, torch.Tensor]:
+                text_per_batch: int, teachers=None) -> dict[str, torch.Tensor]:
     """Action losses on the whole batch; the text loss on the first `text_per_batch` samples.
 
     With `text_per_batch` > 0 the action pass has no target text (short sequences) and a second
     pass decodes the text of a few samples: the same losses at a fraction of the CPU time.
     """
     n = len(batch["instruction"])
+    soft = teachers.meta_probs(batch) if teachers is not None else None
     if not 0 < text_per_batch < n:
         keep, prompts, tgts = drive_inputs(batch, tokenizer)
         out = model(images, batch["ego"], batch["past"], prompts, tgts, use_queries=True)
         return {"drive_text": weights.text * text_loss(out),
-                **action_losses(out.actions, batch, model_cfg, weights)}
+                **action_losses(out.actions, batch, model_cfg, weights, soft)}
     _, prompts, _ = drive_inputs(batch, tokenizer)
     out = model(images, batch["ego"], batch["past"], prompts, None, use_queries=True)
-    terms = action_losses(out.actions, batch, model_cfg, weights)
+    terms = action_losses(out.actions, batch, model_cfg, weights, soft)
     sub = select(batch, list(range(text_per_batch)))
     _, prompts, tgts = drive_inputs(sub, tokenizer)
     text_out = model(images[:text_per_batch], sub["ego"], sub["past"], prompts, tgts,
@@ -110,15 +116,18 @@ def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights
 
 
 def batch_loss(model, model_cfg, tokenizer: TextTokenizer, batch: dict, tasks: list[str],
-               weights: LossWeights, rng: random.Random,
-               text_per_batch: int = 0) -> tuple[torch.Tensor, dict[str, float]]:
-    """Weighted sum of the stage's task losses on one batch (model may be DDP-wrapped)."""
+               weights: LossWeights, rng: random.Random, text_per_batch: int = 0,
+               teachers=None) -> tuple[torch.Tensor, dict[str, float]]:
+    """Weighted sum of the stage's task losses on one batch (model may be DDP-wrapped).
+
+    `teachers` (`distill.Teachers`) adds the distillation term to the drive task.
+    """
     images = normalise_images(batch["images"], model_cfg.vision)
     terms: dict[str, torch.Tensor] = {}
     for task in tasks:
         if task == "drive":
             terms.update(drive_terms(model, model_cfg, tokenizer, batch, images, weights,
-                                     text_per_batch))
+                                     text_per_batch, teachers))
             continue
         if task == "qa":
             keep, prompts, tgts = qa_inputs(batch, tokenizer, rng)

@@ -25,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llm-dir", default=None,
                         help="local Hugging Face causal LM directory (real-LLM recipe)")
     parser.add_argument("--seed", type=int, default=None, help="override the preset's seed")
+    parser.add_argument("--teachers", nargs="+", default=None, metavar="CKPT",
+                        help="distil the last stage's meta-action heads from these checkpoints "
+                        "(earlier runs of the same preset, e.g. other seeds)")
+    parser.add_argument("--distill", type=float, default=0.5,
+                        help="weight of the distillation term with --teachers (default 0.5)")
 
 
 def configure(args) -> object:
@@ -38,6 +43,11 @@ def configure(args) -> object:
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, llm=llm))
     if args.seed is not None:
         cfg = dataclasses.replace(cfg, seed=args.seed)
+    if args.teachers:
+        last = cfg.stages[-1]
+        weights = dataclasses.replace(last.weights, distill=args.distill)
+        last = dataclasses.replace(last, teachers=list(args.teachers), weights=weights)
+        cfg = dataclasses.replace(cfg, stages=[*cfg.stages[:-1], last])
     return cfg
 
 
