@@ -93,12 +93,7 @@ def run_stack(args) -> tuple[dict, Capture]:
         captured["policy"] = Capture(make_policy(cfg))
         return captured["policy"]
 
-    planner = {"policy": BASELINE} if args.bundle == BASELINE else {"policy": "vla",
-                                                                    "bundle": args.bundle}
-    planner["text_period_s"] = args.text_period
-    planner["sync_with_frames"] = False          # real time: the planner runs on its timer
-    if args.rate:
-        planner["rate_hz"] = args.rate
+    planner = planner_overrides(args)
     nodes = ["vla_planner", "trajectory_controller"]
     bridge = None
     if args.bridge_process:
@@ -125,13 +120,28 @@ def run_stack(args) -> tuple[dict, Capture]:
         stack.destroy()
         context.try_shutdown()
         if bridge is not None:
-            bridge.send_signal(signal.SIGINT)
-            try:
-                bridge.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                bridge.kill()
-                bridge.wait()
+            stop_process(bridge)
     return figures, captured["policy"]
+
+
+def planner_overrides(args) -> dict:
+    planner = {"policy": BASELINE} if args.bundle == BASELINE else {"policy": "vla",
+                                                                    "bundle": args.bundle}
+    planner["text_period_s"] = args.text_period
+    planner["sync_with_frames"] = False          # real time: the planner runs on its timer
+    if args.rate:
+        planner["rate_hz"] = args.rate
+    return planner
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """SIGINT (a clean rclpy shutdown), then SIGKILL if it does not exit in time."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def bare_infer_s(policy: Capture) -> list[float]:
