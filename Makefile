@@ -33,16 +33,22 @@ test-all: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/vla-driving demo
 
-# Simulator data (training seeds 0.., held-out seeds 1000..), the `default` preset, held-out
-# figures, and the bundle (copy $(RUN)/bundle to models/default to ship it). About 40 min on 2 cores.
+# Simulator data (training seeds 0.., held-out seeds 1000..), three `teacher` runs that differ
+# in their seed, the `default` run distilled from them, held-out figures, and the
+# bundle (copy $(RUN)/bundle to models/default to ship it). About 100 min on 2 cores.
 DATA ?= data
 RUN ?= runs/default
+TEACHER_SEEDS ?= 0 1 2
 WORKERS ?= 2
 train-default: $(STAMP)
 	$(VENV)/bin/vla-train data generate --scenario all --episodes 144 --seed 0 --out $(DATA)/train --workers $(WORKERS)
 	$(VENV)/bin/vla-train data build-index $(DATA)/train
 	$(VENV)/bin/vla-train data generate --scenario all --episodes 10 --seed 1000 --out $(DATA)/heldout --workers $(WORKERS)
-	$(VENV)/bin/vla-train train --preset default --data $(DATA)/train --out $(RUN)
+	set -e; for seed in $(TEACHER_SEEDS); do \
+	  $(VENV)/bin/vla-train train --preset teacher --seed $$seed --data $(DATA)/train --out $(RUN)-teachers/seed$$seed; \
+	done
+	$(VENV)/bin/vla-train train --preset default --data $(DATA)/train --out $(RUN) \
+	  --teachers $(foreach seed,$(TEACHER_SEEDS),$(RUN)-teachers/seed$(seed)/drive)
 	$(VENV)/bin/vla-train evaluate --checkpoint $(RUN)/drive --data $(DATA)/heldout --json $(RUN)/heldout.json
 	$(VENV)/bin/vla-driving export bundle --checkpoint $(RUN)/drive --out $(RUN)/bundle --data $(DATA)/train --calibration-samples 128
 

@@ -26,10 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="local Hugging Face causal LM directory (real-LLM recipe)")
     parser.add_argument("--seed", type=int, default=None, help="override the preset's seed")
     parser.add_argument("--teachers", nargs="+", default=None, metavar="CKPT",
-                        help="distil the last stage's meta-action heads from these checkpoints "
-                        "(earlier runs of the same preset, e.g. other seeds)")
-    parser.add_argument("--distill", type=float, default=0.5,
-                        help="weight of the distillation term with --teachers (default 0.5)")
+                        help="the last stage's meta-action heads learn the mean probabilities "
+                        "of these checkpoints instead of the hard labels (e.g. `teacher` runs "
+                        "with other seeds)")
+    parser.add_argument("--distill", type=float, default=1.0,
+                        help="weight of the distillation term with --teachers (default 1.0)")
 
 
 def configure(args) -> object:
@@ -45,7 +46,7 @@ def configure(args) -> object:
         cfg = dataclasses.replace(cfg, seed=args.seed)
     if args.teachers:
         last = cfg.stages[-1]
-        weights = dataclasses.replace(last.weights, distill=args.distill)
+        weights = dataclasses.replace(last.weights, meta=0.0, distill=args.distill)
         last = dataclasses.replace(last, teachers=list(args.teachers), weights=weights)
         cfg = dataclasses.replace(cfg, stages=[*cfg.stages[:-1], last])
     return cfg

@@ -82,6 +82,7 @@ def test_cli_teachers_set_the_last_stage_only():
     cfg = train_cli.configure(args)
     *early, last = cfg.stages
     assert last.teachers == ["a/drive", "b/drive"] and last.weights.distill == 0.7
+    assert last.weights.meta == 0.0, "the soft targets replace the hard meta-action labels"
     assert all(not s.teachers and s.weights.distill == 0.0 for s in early)
 
 
