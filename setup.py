@@ -59,7 +59,7 @@ setup(
         "tensorrt": ["tensorrt>=10,<11"],
         "train": [TORCH, "accelerate>=0.30", "onnx>=1.15", "onnxscript>=0.5", "matplotlib>=3.7"] + SIM,
         "eval": ["matplotlib>=3.7", "mcap>=1.1", "pycocoevalcap>=1.2", "av>=12"],
-        "dev": ["pytest>=7", "pytest-timeout"],
+        "dev": ["pytest>=7", "pytest-timeout", "import-linter>=2.1"],
     },
     zip_safe=True,
     maintainer="vla_driving maintainers",
@@ -68,7 +68,7 @@ setup(
     license="Apache-2.0",
     entry_points={
         "console_scripts": [
-            "vla-driving = vla_driving.cli:main",
+            "vla-driving = vla_driving.apps.cli:main",
             "vla-train = vla_driving_training.cli:main",
             # ROS 2 node executables (`ros2 run vla_driving <name>`, used by launch/).
             "camera_ingest = vla_driving.ros.ingest_node:main",

@@ -1,7 +1,7 @@
 """ros2 launch vla_driving sim.launch.py [config:=PATH]: the highway-env simulator bridge + planner + controller (closed loop).
 
 Thin on purpose: the node list and parameters come from the same profile YAML that
-`vla-driving run --config config/sim.yaml` reads (vla_driving.ros.bringup.launch_plan).
+`vla-driving run --config config/sim.yaml` reads (vla_driving.ros.stack.launch_plan).
 """
 
 from vla_driving.ros.launch_profile import profile_launch_description

@@ -1,7 +1,7 @@
 """ros2 launch vla_driving vla_driving.launch.py [config:=PATH]: the vehicle profile (cameras, odometry and control of a real car).
 
 Thin on purpose: the node list and parameters come from the same profile YAML that
-`vla-driving run --config config/vehicle.yaml` reads (vla_driving.ros.bringup.launch_plan).
+`vla-driving run --config config/vehicle.yaml` reads (vla_driving.ros.stack.launch_plan).
 """
 
 from vla_driving.ros.launch_profile import profile_launch_description

@@ -21,8 +21,12 @@ BLOCKER = textwrap.dedent("""
     sys.meta_path.insert(0, Block())
     import vla_driving
     skipped = []
+    # the apps that drive nodes (the ROS floor below them) need rclpy by design
+    ROS_APPS = {"bag_player", "bench_ingest", "camera_stream",
+                "closed_loop_runner", "run"}
     for info in pkgutil.walk_packages(vla_driving.__path__, "vla_driving."):
-        if info.name.startswith("vla_driving.ros."):
+        if info.name.startswith("vla_driving.ros.") or \
+                info.name.removeprefix("vla_driving.apps.") in ROS_APPS:
             continue
         try:
             importlib.import_module(info.name)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from vla_driving.cli import dispatch
+from vla_driving.commands import Command, dispatch
 
-# (command words, module, one-line help)
-COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
+COMMANDS: list[Command] = [
     (("data", "generate"), "vla_driving_training.data.generate_cli",
      "simulator episodes -> rosbag2 files"),
     (("data", "inspect"), "vla_driving_training.data.inspect_cli",
@@ -21,7 +20,7 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    return dispatch(argv, COMMANDS, prog="vla-train")
+    return dispatch(argv, COMMANDS, "vla-train", __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

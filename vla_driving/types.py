@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .constants import NUM_WAYPOINTS, WAYPOINT_DT_S
-from .meta_action import MetaAction
+from vla_driving.constants import NUM_WAYPOINTS, WAYPOINT_DT_S
+from vla_driving.meta_action import MetaAction
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from vla_driving.control.sim_bridge import (LockstepBridge, SimBridgeConfig, brake_control,
+from vla_driving.sim.bridge import (LockstepBridge, SimBridgeConfig, brake_control,
                                             control_from_twist)
 
 CFG = SimBridgeConfig(sim={"step_hz": 20.0, "image_size": 32})

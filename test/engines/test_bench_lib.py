@@ -2,7 +2,7 @@
 
 import math
 
-from vla_driving.engines.bench_lib import interleaved_latency, planning_quality
+from vla_driving.export.bench_lib import interleaved_latency, planning_quality
 from vla_driving.model.checkpoint import load_checkpoint
 
 
@@ -27,7 +27,7 @@ def test_planning_quality_scores_every_frame(tiny_checkpoint, samples):
 def test_load_samples_spreads_over_the_split_and_checks_its_name():
     import pytest
 
-    from vla_driving.engines.samples_source import load_samples
+    from vla_driving.apps.samples import load_samples
 
     picked = load_samples("synthetic:32", "val", 4, image_size=32, frames=2)
     assert len(picked) == 4 and tuple(picked[0]["images"].shape) == (2, 2, 3, 32, 32)

@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 
 from vla_driving.engines import gptq
 from vla_driving.engines.base import MissingDependencyError
-from vla_driving.engines.export_pipeline import calibration_token_ids, save_hf_llm
+from vla_driving.export.pipeline import calibration_token_ids, save_hf_llm
 from vla_driving.engines.gptq_format import (GptqFormatError, dequantize_checkpoint,
                                              read_quantization_config)
 from vla_driving.model.checkpoint import load_checkpoint
@@ -117,7 +117,7 @@ def test_unsupported_quantization_configs_are_refused(quantized, tmp_path):
 
 
 def test_weight_byte_accounting_of_the_int4_llm(quantized):
-    from vla_driving.engines.bench_lib import llm_weight_bytes
+    from vla_driving.export.bench_lib import llm_weight_bytes
 
     model, directory = quantized
     sizes = llm_weight_bytes(directory, bits=4)

@@ -8,7 +8,7 @@ import torch
 
 from vla_driving.engines.base import EngineError, InputError, MissingDependencyError, require
 from vla_driving.engines.config import EngineConfig
-from vla_driving.engines.export_pipeline import export_onnx, sample_images
+from vla_driving.export.pipeline import export_onnx, sample_images
 from vla_driving.engines.ort_engine import OrtEngine, resolve_providers
 from vla_driving.engines.registry import create_engine
 from vla_driving.model.checkpoint import load_checkpoint

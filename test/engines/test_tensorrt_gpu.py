@@ -12,7 +12,7 @@ import torch
 
 from vla_driving.engines.base import TensorSpec
 from vla_driving.engines.config import EngineConfig
-from vla_driving.engines.export_pipeline import export_onnx, sample_images
+from vla_driving.export.pipeline import export_onnx, sample_images
 from vla_driving.engines.ort_engine import OrtEngine
 from vla_driving.model.checkpoint import load_checkpoint
 

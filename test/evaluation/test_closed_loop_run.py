@@ -5,7 +5,7 @@ import argparse
 import json
 import pytest
 
-from vla_driving.evaluation import closed_loop_cli
+from vla_driving.apps import eval_closed_loop
 from vla_driving.evaluation.closed_loop import ClosedLoopConfig, run_expert_route
 from vla_driving.evaluation.closed_loop_scoring import score_route
 
@@ -21,11 +21,11 @@ def test_expert_route_is_scored_and_deterministic():
 @pytest.mark.ros
 def test_closed_loop_cli_through_the_nodes(tmp_path):
     parser = argparse.ArgumentParser()
-    closed_loop_cli.add_arguments(parser)
+    eval_closed_loop.add_arguments(parser)
     args = parser.parse_args(["--seeds", "1000", "--duration", "3", "--out", str(tmp_path / "cl"),
                               "--json", str(tmp_path / "cl.json"), "--corruptions", "camera_crash",
                               "--severity", "5", "--record", str(tmp_path / "bags")])
-    assert closed_loop_cli.main(args) == 0
+    assert eval_closed_loop.main(args) == 0
     doc = json.loads((tmp_path / "cl.json").read_text())
     cv = doc["results"]["clean"]["constant_velocity"]
     route = cv["routes"][0]
@@ -48,7 +48,7 @@ def test_closed_loop_cli_through_the_nodes(tmp_path):
 
 def test_missing_bundle_fails_clearly(tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    closed_loop_cli.add_arguments(parser)
+    eval_closed_loop.add_arguments(parser)
     args = parser.parse_args(["--bundle", str(tmp_path / "none")])
-    assert closed_loop_cli.main(args) == 2
+    assert eval_closed_loop.main(args) == 2
     assert "bundle" in capsys.readouterr().err

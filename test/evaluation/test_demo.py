@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from vla_driving.evaluation import demo
+from vla_driving.apps import demo
 
 
 def _args(*argv):

@@ -12,7 +12,7 @@ import pytest
 
 from eval_bag_fixtures import write_bag
 from vla_driving.data import read_bag
-from vla_driving.evaluation import closed_loop_cli
+from vla_driving.apps import eval_closed_loop
 from vla_driving.evaluation.policies import load_model_policy
 from vla_driving.evaluation.replay import ReplayConfig, replay_policy
 from vla_driving.evaluation.summary import summarise
@@ -52,10 +52,10 @@ def test_model_replay_is_deterministic(tiny_bundle, bag):
 @pytest.mark.ros
 def test_model_drives_a_closed_loop_route(tiny_bundle, tmp_path):
     parser = argparse.ArgumentParser()
-    closed_loop_cli.add_arguments(parser)
+    eval_closed_loop.add_arguments(parser)
     args = parser.parse_args(["--bundle", str(tiny_bundle), "--seeds", "1000", "--duration", "3",
                               "--no-expert", "--json", str(tmp_path / "cl.json")])
-    assert closed_loop_cli.main(args) == 0
+    assert eval_closed_loop.main(args) == 0
     doc = json.loads((tmp_path / "cl.json").read_text())
     route = doc["results"]["clean"]["model"]["routes"][0]
     assert route["finished"] and route["control_timeouts"] == 0

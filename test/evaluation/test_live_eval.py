@@ -39,7 +39,7 @@ def test_outputs_pair_by_stamp_and_refuse_malformed():
 @pytest.mark.ros
 def test_live_nodes_plan_what_the_replay_plans(tmp_path, monkeypatch):
     from vla_driving.data import read_bag
-    from vla_driving.evaluation import replay_cli
+    from vla_driving.apps import eval_replay
     from vla_driving.evaluation.replay import ReplayConfig, replay_policy
     from vla_driving.policy.constant_velocity import ConstantVelocityPolicy
 
@@ -47,10 +47,10 @@ def test_live_nodes_plan_what_the_replay_plans(tmp_path, monkeypatch):
     monkeypatch.setenv("ROS_DOMAIN_ID", str(PRIVATE_DOMAIN_BASE + os.getpid() % 60))
     bag = write_bag(tmp_path / "b", seconds=4.0)
     parser = argparse.ArgumentParser()
-    replay_cli.add_arguments(parser)
+    eval_replay.add_arguments(parser)
     args = parser.parse_args([str(bag), "--live", "--rate", "2", "--json", str(tmp_path / "m.json"),
                               "--out", str(tmp_path / "rep")])
-    assert replay_cli.main(args) == 0
+    assert eval_replay.main(args) == 0
     live = json.loads((tmp_path / "m.json").read_text())["results"]["clean"]["live_nodes"]
     assert live["drops"]["inputs"] == 40 and live["drops"]["plans"] >= 10
     replayed = replay_policy(read_bag(bag), ConstantVelocityPolicy(), ReplayConfig())

@@ -8,7 +8,7 @@ import pytest
 
 from eval_bag_fixtures import write_bag
 from vla_driving.data import read_bag
-from vla_driving.evaluation import replay_cli
+from vla_driving.apps import eval_replay
 from vla_driving.evaluation.replay import Corruption, ReplayConfig, replay_policy
 from vla_driving.policy.constant_velocity import ConstantVelocityPolicy
 
@@ -67,11 +67,11 @@ def test_corruption_reaches_the_policy_input(bags):
 
 def test_cli_writes_report_and_json(bags, tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    replay_cli.add_arguments(parser)
+    eval_replay.add_arguments(parser)
     args = parser.parse_args([bags["sqlite3"].path, bags["mcap"].path, "--out",
                               str(tmp_path / "rep"), "--json", str(tmp_path / "m.json"),
                               "--corruptions", "fog", "--max-frames", "30"])
-    assert replay_cli.main(args) == 0
+    assert eval_replay.main(args) == 0
     doc = json.loads((tmp_path / "m.json").read_text())
     assert set(doc["results"]) == {"clean", "fog@3"}
     assert set(doc["results"]["clean"]) == {"constant_velocity", "expert_recorded"}
@@ -82,9 +82,9 @@ def test_cli_writes_report_and_json(bags, tmp_path, capsys):
 
 def test_cli_fails_clearly_on_missing_bundle_or_bag(bags, tmp_path, capsys):
     parser = argparse.ArgumentParser()
-    replay_cli.add_arguments(parser)
-    assert replay_cli.main(parser.parse_args([str(tmp_path / "nope")])) == 2
-    assert replay_cli.main(parser.parse_args([bags["sqlite3"].path, "--bundle",
+    eval_replay.add_arguments(parser)
+    assert eval_replay.main(parser.parse_args([str(tmp_path / "nope")])) == 2
+    assert eval_replay.main(parser.parse_args([bags["sqlite3"].path, "--bundle",
                                               str(tmp_path / "no_bundle")])) == 2
     assert "bundle" in capsys.readouterr().err
 
@@ -93,9 +93,9 @@ def test_cli_on_a_real_bag_without_cameras_says_so(shared_dir, capsys):
     """An Autoware vehicle bag (odometry only, no metadata.yaml): no camera set, no cycle."""
     bag = shared_dir / "bags" / "autoware_kinematic_state" / "bag_ego_trajectory.db3"
     parser = argparse.ArgumentParser()
-    replay_cli.add_arguments(parser)
+    eval_replay.add_arguments(parser)
     args = parser.parse_args([str(bag), "--odometry-topic", "/localization/kinematic_state"])
-    assert replay_cli.main(args) == 1
+    assert eval_replay.main(args) == 1
     assert "no planning cycle ran" in capsys.readouterr().err
 
 

@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engines"))
 
 from export_test_helpers import GROUP_SIZE, make_checkpoint, tiny_samples  # noqa: E402
 
-from vla_driving.engines.export_pipeline import ExportSettings, build_bundle  # noqa: E402
+from vla_driving.export.pipeline import ExportSettings, build_bundle  # noqa: E402
 from vla_driving.engines.gptq import GptqSettings  # noqa: E402
 
 

@@ -10,12 +10,12 @@ import torch
 
 from bundle_test_helpers import export_tiny_bundle
 
-from vla_driving.cli import main as cli_main
+from vla_driving.apps.cli import main as cli_main
 from vla_driving.engines.base import InputError
 from vla_driving.engines.config import EngineConfig
 from vla_driving.policy.base import PolicyUnavailableError
-from vla_driving.policy.bundle import (ENGINE_CACHE_DIR, MANIFEST_FILE, BundleError, load_bundle,
-                                       verify_bundle)
+from vla_driving.bundle import ENGINE_CACHE_DIR, MANIFEST_FILE, BundleError, verify_bundle
+from vla_driving.policy.bundle_loader import load_bundle
 
 torch.set_num_threads(2)
 
@@ -133,7 +133,7 @@ def test_bundle_loads_and_plans_without_the_training_package(pristine):
 import sys
 sys.modules["vla_driving_training"] = None  # any import of it now fails
 import torch
-from vla_driving.policy.bundle import load_bundle
+from vla_driving.policy.bundle_loader import load_bundle
 from vla_driving.model.inference import plan_actions
 b = load_bundle({str(pristine)!r}, device="cpu")
 out = plan_actions(b.model, b.tokenizer, torch.zeros(1, 2, 2, 3, 32, 32, dtype=torch.uint8),

@@ -7,11 +7,12 @@ import torch
 
 from bundle_test_helpers import export_tiny_bundle
 
-from vla_driving.cli import main as cli_main
+from vla_driving.apps.cli import main as cli_main
 from vla_driving.engines.config import EngineConfig
 from vla_driving.model.checkpoint import load_checkpoint
 from vla_driving.model.inference import plan_actions
-from vla_driving.policy.bundle import MANIFEST_FILE, load_bundle, verify_bundle
+from vla_driving.bundle import MANIFEST_FILE, verify_bundle
+from vla_driving.policy.bundle_loader import load_bundle
 
 pytest.importorskip("gptqmodel", reason="GPTQModel not installed (pip install 'vla_driving[gptq]')")
 torch.set_num_threads(2)

@@ -7,7 +7,7 @@ from pathlib import Path
 def build_tiny_bundle(directory: Path, seed: int = 0) -> Path:
     import torch
 
-    from vla_driving.engines.export_pipeline import ExportSettings, build_bundle
+    from vla_driving.export.pipeline import ExportSettings, build_bundle
     from vla_driving.model.checkpoint import save_checkpoint
     from vla_driving.model.vla import VLAModel
     from vla_driving_training.presets import tiny

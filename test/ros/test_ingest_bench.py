@@ -10,7 +10,7 @@ pytestmark = pytest.mark.ros
 
 
 def test_bench_ingest_writes_consistent_figures(tmp_path, capsys):
-    from vla_driving.ros import bench_ingest
+    from vla_driving.apps import bench_ingest
 
     parser = argparse.ArgumentParser()
     bench_ingest.add_arguments(parser)

@@ -23,7 +23,7 @@ def test_planner_plans_with_the_tiny_bundle_in_closed_loop(ros_context, tiny_bun
     from rclpy.node import Node
     from std_msgs.msg import String
 
-    from vla_driving.ros.bringup import Stack
+    from vla_driving.ros.stack import Stack
     from vla_driving.ros.conversions import stamp_to_ns
     stack = Stack(SIM_YAML, context=ros_context,
                   extra_overrides={"vla_planner": {"bundle": str(tiny_bundle), "text_period_s": 0.0}})
@@ -50,7 +50,7 @@ def test_planner_plans_with_the_tiny_bundle_in_closed_loop(ros_context, tiny_bun
 
 def drive(ros_context, bundle, steps):
     """(stamp, x, y, speed) of the ego after each of the first `steps` bridge steps."""
-    from vla_driving.ros.bringup import Stack
+    from vla_driving.ros.stack import Stack
     stack = Stack(SIM_YAML, context=ros_context,
                   extra_overrides={"vla_planner": {"bundle": str(bundle), "text_period_s": 0.0}})
     stack.build()

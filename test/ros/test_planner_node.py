@@ -29,7 +29,7 @@ def test_missing_bundle_fails_configure_with_the_reason(ros_context, tmp_path):
     from rclpy.parameter import Parameter
 
     from vla_driving.configuration import ConfigError
-    from vla_driving.ros.bringup import Stack
+    from vla_driving.ros.stack import Stack
     node = planner(ros_context, policy="vla", bundle=str(tmp_path / "nowhere"))
     try:
         assert node.trigger_configure() == TransitionCallbackReturn.FAILURE
@@ -221,7 +221,7 @@ def test_malformed_output_publishes_no_plan_and_stops_the_car_safely(ros_context
     from nav_msgs.msg import Path as PathMsg
     from rclpy.node import Node
 
-    from vla_driving.ros.bringup import Stack
+    from vla_driving.ros.stack import Stack
     from vla_driving.ros.conversions import stamp_to_ns
     stack = Stack(SIM_YAML, context=ros_context, extra_overrides=BASELINE,
                   node_kwargs={"vla_planner": {"policy_factory": BreaksAfter(10)}}).build()

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.ros
 
 
 def test_bench_stack_writes_its_figures(tmp_path, capsys):
-    from vla_driving.cli import main
+    from vla_driving.apps.cli import main
     out = tmp_path / "bench.json"
     assert main(["bench", "stack", "--bundle", "constant_velocity", "--config", str(SIM_YAML),
                  "--duration", "2.5", "--no-bridge-process", "--json", str(out)]) == 0

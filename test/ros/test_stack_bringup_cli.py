@@ -13,7 +13,7 @@ pytestmark = pytest.mark.ros
 
 
 def run_cli(config, *extra):
-    cmd = [sys.executable, "-m", "vla_driving.cli", "run", "--config", str(config), *extra]
+    cmd = [sys.executable, "-m", "vla_driving.apps.cli", "run", "--config", str(config), *extra]
     return subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 

@@ -15,7 +15,7 @@ def test_sim_stack_drives_with_stamped_outputs(ros_context):
     from nav_msgs.msg import Path as PathMsg
     from rclpy.node import Node
 
-    from vla_driving.ros.bringup import Stack
+    from vla_driving.ros.stack import Stack
     from vla_driving.ros.conversions import stamp_to_ns
 
     stack = Stack(SIM_YAML, context=ros_context, extra_overrides=BASELINE).build()

@@ -19,7 +19,7 @@ def test_the_three_stack_launch_files_exist():
 
 @pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_file_compiles_and_its_profile_starts_installed_nodes(path, tmp_path):
-    from vla_driving.ros.bringup import launch_plan
+    from vla_driving.ros.stack import launch_plan
     py_compile.compile(str(path), cfile=str(tmp_path / "launch.pyc"), doraise=True)
     tree = ast.parse(path.read_text())
     profiles = [n.value.value for n in ast.walk(tree) if isinstance(n, ast.Assign)

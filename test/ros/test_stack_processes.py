@@ -30,7 +30,7 @@ def test_planner_in_another_process_and_killing_it_stops_the_car(ros_context):
     from rclpy.node import Node
 
     from vla_driving.control.config import ControllerConfig
-    from vla_driving.ros.bringup import Stack
+    from vla_driving.ros.stack import Stack
     from vla_driving.ros.conversions import stamp_to_ns
 
     planner = start_planner_process()

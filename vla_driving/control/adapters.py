@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 from vla_driving.constants import NS_PER_S
 
-from .config import ControllerConfig
-from .controller import ControlCommand
+from vla_driving.control.config import ControllerConfig
+from vla_driving.control.controller import ControlCommand
 
 
 def stamp_fields(stamp_ns: int) -> dict[str, int]:

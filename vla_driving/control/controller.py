@@ -10,11 +10,11 @@ import numpy as np
 from vla_driving.constants import NS_PER_S
 from vla_driving.types import EgoState
 
-from .config import ControllerConfig
-from .lateral import pure_pursuit, stanley
-from .path import PoseHistory, TrackedPath
-from .pid import WindowedPid
-from .watchdog import Watchdog, WatchdogState
+from vla_driving.control.config import ControllerConfig
+from vla_driving.control.lateral import pure_pursuit, stanley
+from vla_driving.control.path import PoseHistory, TrackedPath
+from vla_driving.control.pid import WindowedPid
+from vla_driving.control.watchdog import Watchdog, WatchdogState
 
 MODE_TRACKING = "tracking"
 MODE_STOPPING = "stopping"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .config import PidConfig
+from vla_driving.control.config import PidConfig
 
 
 class WindowedPid:

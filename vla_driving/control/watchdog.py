@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from vla_driving.constants import NS_PER_S
 
-from .config import WatchdogConfig
+from vla_driving.control.config import WatchdogConfig
 
 OK = "ok"
 NO_PLAN = "no plan received yet"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..constants import NS_PER_S
-from .labels import OdomTrack
-from .topics import BagTopics
+from vla_driving.constants import NS_PER_S
+from vla_driving.data.labels import OdomTrack
+from vla_driving.data.topics import BagTopics
 
 log = logging.getLogger(__name__)
 CAMERA_STOP_TOLERANCE_S = 1.0
@@ -161,7 +161,7 @@ def _read_with(reader, want: dict, data: BagData, report: ReadReport) -> None:
 
 
 def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, why) -> None:
-    from .salvage import Salvage
+    from vla_driving.data.salvage import Salvage
 
     try:
         salvage = Salvage(path)

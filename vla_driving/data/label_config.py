@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..configuration import Config, ConfigError, param
+from vla_driving.configuration import Config, ConfigError, param
 
 
 @dataclass

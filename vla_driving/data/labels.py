@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import NS_PER_S, NUM_WAYPOINTS, PAST_HORIZON_S, WAYPOINT_DT_S
-from ..meta_action import MetaAction
-from .label_config import LabelConfig
-from .meta_rules import meta_action
+from vla_driving.constants import NS_PER_S, NUM_WAYPOINTS, PAST_HORIZON_S, WAYPOINT_DT_S
+from vla_driving.meta_action import MetaAction
+from vla_driving.data.label_config import LabelConfig
+from vla_driving.data.meta_rules import meta_action
 
 PAST_TIMES_S = -PAST_HORIZON_S + WAYPOINT_DT_S * np.arange(int(PAST_HORIZON_S / WAYPOINT_DT_S))
 FUTURE_TIMES_S = WAYPOINT_DT_S * np.arange(1, NUM_WAYPOINTS + 1)

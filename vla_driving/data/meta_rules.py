@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..meta_action import MetaAction
-from .label_config import LabelConfig
+from vla_driving.meta_action import MetaAction
+from vla_driving.data.label_config import LabelConfig
 
 
 def speed_level(mean_accel: float, cfg: LabelConfig) -> str:

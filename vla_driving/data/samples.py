@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..constants import NS_PER_S
-from ..sensors.odometry import OdometryFields, ego_from_odometry
-from .bag_reader import BagData
-from .label_config import LabelConfig
-from .labels import FrameLabels, labels_at
+from vla_driving.constants import NS_PER_S
+from vla_driving.sensors.odometry import OdometryFields, ego_from_odometry
+from vla_driving.data.bag_reader import BagData
+from vla_driving.data.label_config import LabelConfig
+from vla_driving.data.labels import FrameLabels, labels_at
 
 SYNC_TOLERANCE_S = 0.05
 LABEL_RATE_HZ = 10.0

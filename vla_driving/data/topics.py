@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..configuration import Config, ConfigError, param
+from vla_driving.configuration import Config, ConfigError, param
 
 CARLA_PREFIX = "/carla/ego_vehicle"
 # Simulator ground truth (std_msgs/String JSON unless noted), written next to the vehicle topics.

@@ -20,18 +20,6 @@ log = logging.getLogger(__name__)
 
 PLAN_SUFFIX = ".plan"
 KEY_SUFFIX = ".key.json"
-_CHUNK = 1 << 20
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 Profile = tuple[tuple[str, tuple[int, ...], tuple[int, ...], tuple[int, ...]], ...]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import Engine
+from vla_driving.engines.base import Engine
 
 
 class EngineModule(nn.Module):

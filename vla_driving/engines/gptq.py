@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..configuration import Config, param
-from .base import require
-from .casting_llm import CastingLLM
+from vla_driving.configuration import Config, param
+from vla_driving.engines.base import require
+from vla_driving.engines.casting_llm import CastingLLM
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ def load_gptq_llm(directory: str | Path, device: str | None = None):
     Uses GPTQModel's torch kernel on CPU and its automatic kernel choice on CUDA; falls back to
     dequantizing the checkpoint when GPTQModel is not installed (logged).
     """
-    from .base import MissingDependencyError
-    from .gptq_format import dequantize_checkpoint
+    from vla_driving.engines.base import MissingDependencyError
+    from vla_driving.engines.gptq_format import dequantize_checkpoint
 
     device = device or default_device()
     try:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DYNAMIC, Engine, EngineError, TensorSpec, require
-from .config import EngineConfig
+from vla_driving.engines.base import DYNAMIC, Engine, EngineError, TensorSpec, require
+from vla_driving.engines.config import EngineConfig
 
 log = logging.getLogger(__name__)
 

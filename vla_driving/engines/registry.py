@@ -13,9 +13,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .base import DYNAMIC, Engine, EngineError, MissingDependencyError, TensorSpec
-from .config import EngineConfig
-from .engine_cache import EngineCache, EngineKey, Profile, make_profile, sha256_file
+from vla_driving.engines.base import DYNAMIC, Engine, EngineError, MissingDependencyError, TensorSpec
+from vla_driving.engines.config import EngineConfig
+from vla_driving.bundle import sha256_file
+from vla_driving.engines.engine_cache import EngineCache, EngineKey, Profile, make_profile
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,8 @@ def ensure_trt_plan(onnx_path: Path, inputs: list[TensorSpec], cfg: EngineConfig
                     cache_dir: Path, calibration: Calibration | None = None
                     ) -> tuple[bytes, Path, bool]:
     """(plan, path, built): the cached plan for this exact key, built on a miss."""
-    from . import trt_build
-    from .trt_engine import compute_capability, tensorrt_module
+    from vla_driving.engines import trt_build
+    from vla_driving.engines.trt_engine import compute_capability, tensorrt_module
 
     trt = tensorrt_module()
     if cfg.precision == "int8" and calibration is None:
@@ -79,7 +80,7 @@ def ensure_trt_plan(onnx_path: Path, inputs: list[TensorSpec], cfg: EngineConfig
 
 def _tensorrt(onnx_path: Path, inputs: list[TensorSpec], cfg: EngineConfig,
               cache_dir: Path) -> Engine:
-    from .trt_engine import TrtEngine
+    from vla_driving.engines.trt_engine import TrtEngine
 
     plan, _, _ = ensure_trt_plan(onnx_path, inputs, cfg, cache_dir)
     return TrtEngine(plan, cfg.device_id)
@@ -87,7 +88,7 @@ def _tensorrt(onnx_path: Path, inputs: list[TensorSpec], cfg: EngineConfig,
 
 def _onnxruntime(onnx_path: Path, inputs: list[TensorSpec], cfg: EngineConfig,
                  cache_dir: Path) -> Engine:
-    from .ort_engine import OrtEngine
+    from vla_driving.engines.ort_engine import OrtEngine
 
     return OrtEngine(onnx_path, cfg, cache_dir / "ort_trt")
 

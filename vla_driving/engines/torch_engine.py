@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Engine, TensorSpec, require
+from vla_driving.engines.base import Engine, TensorSpec, require
 
 
 class TorchEngine(Engine):

@@ -12,9 +12,9 @@ from typing import Iterable
 
 import numpy as np
 
-from .base import EngineError, require
-from .engine_cache import Profile
-from .trt_engine import tensorrt_module
+from vla_driving.engines.base import EngineError, require
+from vla_driving.engines.engine_cache import Profile
+from vla_driving.engines.trt_engine import tensorrt_module
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 
-from .base import DYNAMIC, Engine, EngineError, TensorSpec, require
+from vla_driving.engines.base import DYNAMIC, Engine, EngineError, TensorSpec, require
 
 log = logging.getLogger(__name__)
 

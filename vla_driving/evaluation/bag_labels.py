@@ -8,11 +8,11 @@ from bisect import bisect_left
 
 import numpy as np
 
-from ..constants import NS_PER_S, NUM_WAYPOINTS, WAYPOINT_DT_S
-from ..data.bag_reader import BagData
-from ..data.label_config import LabelConfig
-from ..data.labels import FrameLabels, labels_at, to_ego_frame
-from .summary import EvalSample
+from vla_driving.constants import NS_PER_S, NUM_WAYPOINTS, WAYPOINT_DT_S
+from vla_driving.data.bag_reader import BagData
+from vla_driving.data.label_config import LabelConfig
+from vla_driving.data.labels import FrameLabels, labels_at, to_ego_frame
+from vla_driving.evaluation.summary import EvalSample
 
 AGENT_MATCH_TOLERANCE_S = 0.1
 

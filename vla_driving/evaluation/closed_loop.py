@@ -2,7 +2,7 @@
 ground truth, and the IDM/MOBIL expert baseline driven directly in the same scoring harness.
 
 The model and the constant-velocity baseline drive through the real ROS 2 nodes
-(`vla_driving.ros.closed_loop_runner`); every route, whoever drives, is scored by the same
+(`vla_driving.apps.closed_loop_runner`); every route, whoever drives, is scored by the same
 `RouteTracker` fed by `track_step` after each simulator step.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..configuration import Config, param
-from ..control.sim_bridge import SimBridgeConfig
-from ..sim.commands import KEEP_LANE, command_from_text
-from .closed_loop_scoring import RouteLog, RouteTracker
-from .profiles import profile_path
+from vla_driving.configuration import Config, param
+from vla_driving.sim.bridge import SimBridgeConfig
+from vla_driving.sim.commands import KEEP_LANE, command_from_text
+from vla_driving.evaluation.closed_loop_scoring import RouteLog, RouteTracker
+from vla_driving.evaluation.profiles import profile_path
 
 SIM_PROFILE = profile_path("sim.yaml")
 BRIDGE_SECTION = "sim_bridge"
@@ -75,14 +75,14 @@ def run_expert_route(cfg: ClosedLoopConfig, scenario: str, seed: int,
                      record_to: str | Path | None = None) -> RouteLog:
     """The IDM/MOBIL shadow expert drives the simulator itself (no ROS), scored the same way;
     with `record_to` the route is also written as a bag for open-loop replay."""
-    from ..sim import make_sim
+    from vla_driving.sim import make_sim
     bridge = bridge_config(cfg, scenario, seed)
     sim = make_sim(scenario, seed, bridge.sim)
     command = instruction_command(cfg)
     tracker = new_route(sim, cfg, scenario, seed, EXPERT)
     recorder = None
     if record_to is not None:
-        from .episode_recorder import EpisodeRecorder
+        from vla_driving.evaluation.episode_recorder import EpisodeRecorder
         recorder = EpisodeRecorder(record_to, list(bridge.sim.cameras), bridge.camera_every,
                                    int(bridge.start_time_s * 1e9))
         recorder.describe({"scenario": scenario, "seed": seed, "driver": EXPERT})

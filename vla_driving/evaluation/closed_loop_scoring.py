@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .geometry import boxes_overlap
+from vla_driving.evaluation.geometry import boxes_overlap
 
 # CARLA leaderboard infraction coefficients (leaderboard.carla.org/#driving-score).
 PENALTIES = {

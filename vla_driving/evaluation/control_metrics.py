@@ -6,7 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..meta_action import MetaAction, weighted_accuracy
+from vla_driving.meta_action import MetaAction, weighted_accuracy
 
 CONTROL_NAMES = ("speed", "steering_angle", "acceleration", "steering_rate")
 CONTROL_UNITS = ("m/s", "rad", "m/s^2", "rad/s")

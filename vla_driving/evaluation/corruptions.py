@@ -15,8 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import image_ops as ops
-from .codec import h265_roundtrip
+from vla_driving.evaluation import image_ops as ops
+from vla_driving.evaluation.codec import h265_roundtrip
 
 SEVERITIES = (1, 2, 3, 4, 5)
 Corruption = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]

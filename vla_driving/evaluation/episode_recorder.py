@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.topics import CARLA_PREFIX, TOPIC_SIM_AGENTS, TOPIC_SIM_EPISODE, camera_topic
-from .mcap_export import _header, _typestore, jpeg_bytes
+from vla_driving.data.topics import CARLA_PREFIX, TOPIC_SIM_AGENTS, TOPIC_SIM_EPISODE, camera_topic
+from vla_driving.evaluation.mcap_export import _header, _typestore, jpeg_bytes
 
 BAG_VERSION = 9
 COMPRESSED = "sensor_msgs/msg/CompressedImage"

@@ -7,10 +7,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..constants import WAYPOINT_DT_S
-from .geometry import box_corners
-from .planning_metrics import EGO_LENGTH_M, EGO_WIDTH_M
-from .summary import EvalSample
+from vla_driving.constants import WAYPOINT_DT_S
+from vla_driving.evaluation.geometry import box_corners
+from vla_driving.evaluation.planning_metrics import EGO_LENGTH_M, EGO_WIDTH_M
+from vla_driving.evaluation.summary import EvalSample
 
 BEV_SAMPLES = 4
 DPI = 100

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..constants import NUM_WAYPOINTS
-from ..data.bag_reader import BagData
-from ..data.label_config import LabelConfig
-from ..meta_action import MetaAction
-from ..types import ControlSignals, Plan
-from .bag_labels import labelled_sample
-from .control_metrics import CONTROL_NAMES
-from .summary import EvalSample
+from vla_driving.constants import NUM_WAYPOINTS
+from vla_driving.data.bag_reader import BagData
+from vla_driving.data.label_config import LabelConfig
+from vla_driving.meta_action import MetaAction
+from vla_driving.types import ControlSignals, Plan
+from vla_driving.evaluation.bag_labels import labelled_sample
+from vla_driving.evaluation.control_metrics import CONTROL_NAMES
+from vla_driving.evaluation.summary import EvalSample
 
 
 @dataclass

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..constants import FRAME_EGO, NS_PER_S
-from ..types import Plan
+from vla_driving.constants import FRAME_EGO, NS_PER_S
+from vla_driving.types import Plan
 
 MCAP_VERSION = 9
 JPEG_QUALITY = 90

@@ -13,8 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..constants import WAYPOINT_DT_S
-from .geometry import BOX_FIELDS, boxes_overlap, interpolate_poses, plan_poses
+from vla_driving.constants import WAYPOINT_DT_S
+from vla_driving.evaluation.geometry import BOX_FIELDS, boxes_overlap, interpolate_poses, plan_poses
 
 HORIZONS_S = (1.0, 2.0, 3.0)
 CONVENTIONS = ("uniad", "stp3")

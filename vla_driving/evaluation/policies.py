@@ -6,10 +6,10 @@ import dataclasses
 
 import numpy as np
 
-from ..policy.base import DrivingPolicy, PolicyUnavailableError
-from ..policy.constant_velocity import ConstantVelocityPolicy
-from ..types import ControlSignals, Plan
-from .summary import EvalSample
+from vla_driving.policy.base import DrivingPolicy, PolicyUnavailableError
+from vla_driving.policy.constant_velocity import ConstantVelocityPolicy
+from vla_driving.types import ControlSignals, Plan
+from vla_driving.evaluation.summary import EvalSample
 
 MODEL = "model"
 CONSTANT_VELOCITY = "constant_velocity"
@@ -20,7 +20,7 @@ def load_model_policy(bundle: str) -> DrivingPolicy:
     """The bundle's VLA policy without the planner's text thread (replay asks for text itself).
 
     Raises PolicyUnavailableError naming the reason (missing bundle, missing backend)."""
-    from ..policy import factory
+    from vla_driving.policy import factory
     loader = getattr(factory, "_vla_policy", None)
     if loader is None:
         raise PolicyUnavailableError("this build has no VLA policy loader")

@@ -17,21 +17,21 @@ from typing import Callable
 
 import numpy as np
 
-from ..configuration import Config, param
-from ..constants import NS_PER_S
-from ..data.bag_reader import BagData
-from ..data.images import decode_image
-from ..data.label_config import LabelConfig
-from ..policy.base import DrivingPolicy, PolicyError
-from ..policy.planner import PlannerCore
-from ..policy.planner_config import PlannerConfig
-from ..sensors.config import IngestConfig
-from ..sensors.decode import CompressedImage, RawImage
-from ..sensors.ingest import Ingest
-from ..sensors.odometry import OdometryFields
-from .bag_labels import labelled_sample
-from .corruptions import CORRUPTIONS, SEVERITIES, apply_to_frame
-from .summary import EvalSample
+from vla_driving.configuration import Config, param
+from vla_driving.constants import NS_PER_S
+from vla_driving.data.bag_reader import BagData
+from vla_driving.data.images import decode_image
+from vla_driving.data.label_config import LabelConfig
+from vla_driving.policy.base import DrivingPolicy, PolicyError
+from vla_driving.policy.planner import PlannerCore
+from vla_driving.policy.planner_config import PlannerConfig
+from vla_driving.sensors.config import IngestConfig
+from vla_driving.sensors.decode import CompressedImage, RawImage
+from vla_driving.sensors.ingest import Ingest
+from vla_driving.sensors.odometry import OdometryFields
+from vla_driving.evaluation.bag_labels import labelled_sample
+from vla_driving.evaluation.corruptions import CORRUPTIONS, SEVERITIES, apply_to_frame
+from vla_driving.evaluation.summary import EvalSample
 
 LOG = logging.getLogger(__name__)
 # Events at one stamp are fed in this order: the ego state and the command before the images.

@@ -13,9 +13,9 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from . import figures
-from .mcap_export import McapFrame, McapRecorder
-from .summary import EvalSample, headline, summarise
+from vla_driving.evaluation import figures
+from vla_driving.evaluation.mcap_export import McapFrame, McapRecorder
+from vla_driving.evaluation.summary import EvalSample, headline, summarise
 
 CLEAN = "clean"
 METRICS_JSON = "metrics.json"

@@ -9,12 +9,12 @@ from typing import Sequence
 
 import numpy as np
 
-from ..meta_action import MetaAction
-from ..types import Plan
-from .control_metrics import control_rmse, meta_action_metrics
-from .latency import drop_counts, latency_table
-from .planning_metrics import collision_metrics, l2_metrics
-from .text_metrics import caption_metrics, qa_accuracy
+from vla_driving.meta_action import MetaAction
+from vla_driving.types import Plan
+from vla_driving.evaluation.control_metrics import control_rmse, meta_action_metrics
+from vla_driving.evaluation.latency import drop_counts, latency_table
+from vla_driving.evaluation.planning_metrics import collision_metrics, l2_metrics
+from vla_driving.evaluation.text_metrics import caption_metrics, qa_accuracy
 
 
 @dataclass

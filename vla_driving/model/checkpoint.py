@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .config import VLAConfig
-from .llm import llm_from_hf_config
-from .tokenizer import TextTokenizer
-from .vla import VLAModel
+from vla_driving.model.config import VLAConfig
+from vla_driving.model.llm import llm_from_hf_config
+from vla_driving.model.tokenizer import TextTokenizer
+from vla_driving.model.vla import VLAModel
 
 FORMAT_VERSION = 1
 WEIGHTS_FILE = "model.safetensors"

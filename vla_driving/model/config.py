@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..configuration import Config, ConfigError, param
-from ..constants import FRAME_INTERVAL_S, NUM_WAYPOINTS
+from vla_driving.configuration import Config, ConfigError, param
+from vla_driving.constants import FRAME_INTERVAL_S, NUM_WAYPOINTS
 
 NUM_CONTROL_STEPS = 2      # [current, next]
 NUM_CONTROL_FIELDS = 4     # speed, steering angle, acceleration, steering rate

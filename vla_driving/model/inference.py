@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import torch
 
-from .llm import decoder_step
-from .prompt import driving_prompt
-from .tokenizer import TextTokenizer
-from .vision import normalise_images
-from .vla import ActionOutput, VLAModel
+from vla_driving.model.llm import decoder_step
+from vla_driving.model.prompt import driving_prompt
+from vla_driving.model.tokenizer import TextTokenizer
+from vla_driving.model.vision import normalise_images
+from vla_driving.model.vla import ActionOutput, VLAModel
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .config import LLMConfig
+from vla_driving.model.config import LLMConfig
 
 # PyTorch's fused attention: about 30 % faster than "eager" on CPU, same results within fp32.
 ATTENTION = "sdpa"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .text_format import format_number, format_trajectory
+from vla_driving.model.text_format import format_number, format_trajectory
 
 CAPTION_PROMPT = "Describe the scene."
 PLAN_SUFFIX = "Plan:"

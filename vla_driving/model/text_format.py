@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import NUM_WAYPOINTS
-from ..meta_action import SPEED_LEVELS, STEERING_LEVELS, MetaAction
+from vla_driving.constants import NUM_WAYPOINTS
+from vla_driving.meta_action import SPEED_LEVELS, STEERING_LEVELS, MetaAction
 
 SCENE = "Scene:"
 META = "Meta-action:"

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import VisionConfig
+from vla_driving.model.config import VisionConfig
 
 GROUPS = 4  # GroupNorm groups: batch-size independent, so DDP and export behave like training
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .config import (EGO_STATE_DIM, NUM_CONTROL_FIELDS, NUM_CONTROL_STEPS, NUM_PAST_POSITIONS,
+from vla_driving.model.config import (EGO_STATE_DIM, NUM_CONTROL_FIELDS, NUM_CONTROL_STEPS, NUM_PAST_POSITIONS,
                      VLAConfig)
-from .llm import build_llm, decoder_step
-from .vision import VisualFrontend
-from ..constants import WAYPOINT_DT_S
-from ..meta_action import SPEED_LEVELS, STEERING_LEVELS
+from vla_driving.model.llm import build_llm, decoder_step
+from vla_driving.model.vision import VisualFrontend
+from vla_driving.constants import WAYPOINT_DT_S
+from vla_driving.meta_action import SPEED_LEVELS, STEERING_LEVELS
 
 IGNORE_INDEX = -100
 

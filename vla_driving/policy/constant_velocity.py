@@ -14,7 +14,7 @@ from vla_driving.constants import NUM_WAYPOINTS, WAYPOINT_DT_S
 from vla_driving.meta_action import MetaAction
 from vla_driving.types import ControlSignals, Observation, Plan
 
-from .base import DrivingPolicy, SceneText
+from vla_driving.policy.base import DrivingPolicy, SceneText
 
 STANDSTILL_M_S = 0.2
 STRAIGHT_YAW_RATE = 0.02  # rad/s below which the motion counts as straight

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from vla_driving.constants import PACKAGE
 
-from .base import DrivingPolicy, PolicyUnavailableError
-from .constant_velocity import ConstantVelocityPolicy
-from .planner_config import PlannerConfig
-from .text_scheduler import TextScheduled
-from .wrappers import Recorder
+from vla_driving.policy.base import DrivingPolicy, PolicyUnavailableError
+from vla_driving.policy.constant_velocity import ConstantVelocityPolicy
+from vla_driving.policy.planner_config import PlannerConfig
+from vla_driving.policy.text_scheduler import TextScheduled
+from vla_driving.policy.wrappers import Recorder
 
 
 def make_policy(cfg: PlannerConfig) -> DrivingPolicy:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 
-from ..constants import NS_PER_S
+from vla_driving.constants import NS_PER_S
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from vla_driving.constants import NS_PER_S
 from vla_driving.sensors.ingest import Ingest, stack_views
 from vla_driving.types import Observation, Plan
 
-from .base import DrivingPolicy, PolicyError, SceneText
-from .planner_config import PlannerConfig
+from vla_driving.policy.base import DrivingPolicy, PolicyError, SceneText
+from vla_driving.policy.planner_config import PlannerConfig
 
 STATUS_OK = "ok"
 STATUS_DEGRADED = "degraded"

@@ -12,7 +12,7 @@ import numpy as np
 from vla_driving.constants import NS_PER_S, WAYPOINT_DT_S
 from vla_driving.types import ControlSignals, Plan
 
-from .base import SceneText
+from vla_driving.policy.base import SceneText
 
 PERCENTILES = (50, 90, 99)
 

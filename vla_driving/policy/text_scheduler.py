@@ -16,8 +16,8 @@ import time
 from vla_driving.constants import NS_PER_S
 from vla_driving.types import Observation, Plan
 
-from .base import DrivingPolicy, SceneText
-from .wrappers import PolicyWrapper
+from vla_driving.policy.base import DrivingPolicy, SceneText
+from vla_driving.policy.wrappers import PolicyWrapper
 
 log = logging.getLogger(__name__)
 

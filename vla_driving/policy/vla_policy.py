@@ -17,8 +17,8 @@ from vla_driving.constants import NS_PER_S, NUM_WAYPOINTS, PAST_HORIZON_S, WAYPO
 from vla_driving.meta_action import MetaAction
 from vla_driving.types import ControlSignals, EgoState, Observation, Plan
 
-from .base import DrivingPolicy, MalformedOutputError, PolicyError, SceneText
-from .frame_history import FramePicker
+from vla_driving.policy.base import DrivingPolicy, MalformedOutputError, PolicyError, SceneText
+from vla_driving.policy.frame_history import FramePicker
 
 MAX_WAYPOINT_M = 200.0          # beyond 3 s at any legal speed: the output is garbage
 COMPLETED_THRESHOLD = 0.0       # logit > 0  <=>  probability > 0.5
@@ -70,7 +70,7 @@ class VlaPolicy(DrivingPolicy):
 
     @classmethod
     def from_bundle(cls, path: str | Path, engine_cfg=None) -> "VlaPolicy":
-        from .bundle import load_bundle
+        from vla_driving.policy.bundle_loader import load_bundle
         return cls(load_bundle(path, engine_cfg))
 
     def _encoder_start(self, module, args) -> None:

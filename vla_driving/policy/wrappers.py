@@ -10,7 +10,7 @@ from pathlib import Path
 from vla_driving.constants import NS_PER_S
 from vla_driving.types import Observation, Plan
 
-from .base import DrivingPolicy, PolicyError, SceneText
+from vla_driving.policy.base import DrivingPolicy, PolicyError, SceneText
 
 log = logging.getLogger(__name__)
 

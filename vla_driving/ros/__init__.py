@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..constants import FASTDDS_PROFILE_ENV, FASTDDS_PROFILE_FILE, PACKAGE
+from vla_driving.constants import FASTDDS_PROFILE_ENV, FASTDDS_PROFILE_FILE, PACKAGE
 
 
 def local_dds_profile() -> Path | None:

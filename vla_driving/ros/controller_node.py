@@ -21,11 +21,11 @@ from vla_driving.control.controller import MODE_TRACKING, ControlCommand, Trajec
 from vla_driving.policy.planner_outputs import parse_status
 from vla_driving.sensors.odometry import OdometryError, ego_from_odometry
 
-from .conversions import ns_to_stamp, odometry_fields, stamp_to_ns
-from .messages import fill_message, import_message
-from .spin import spin_node
-from .parameters import declare_config
-from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
+from vla_driving.ros.conversions import ns_to_stamp, odometry_fields, stamp_to_ns
+from vla_driving.ros.messages import fill_message, import_message
+from vla_driving.ros.spin import spin_node
+from vla_driving.ros.parameters import declare_config
+from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
 
 NODE_NAME = "trajectory_controller"
 DIAGNOSTICS_PERIOD_S = 1.0

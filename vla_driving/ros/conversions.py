@@ -12,10 +12,10 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import CompressedImage as CompressedImageMsg
 from sensor_msgs.msg import Image
 
-from ..constants import FRAME_EGO, FRAME_MAP, NS_PER_S
-from ..sensors.decode import CompressedImage, RawImage
-from ..sensors.odometry import OdometryFields
-from ..types import EgoState
+from vla_driving.constants import FRAME_EGO, FRAME_MAP, NS_PER_S
+from vla_driving.sensors.decode import CompressedImage, RawImage
+from vla_driving.sensors.odometry import OdometryFields
+from vla_driving.types import EgoState
 
 # numpy layout -> ROS encoding for `image_msg`
 _ENCODING_CHANNELS = {"rgb8": 3, "bgr8": 3, "rgba8": 4, "bgra8": 4, "mono8": 1, "mono16": 1}

@@ -18,15 +18,15 @@ from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
-from ..constants import NS_PER_S, TOPIC_DIAGNOSTICS
-from ..sensors.config import IngestConfig
-from ..sensors.diagnostics import ingest_statuses
-from ..sensors.ingest import Ingest, Rejection
-from ..types import SyncedSet
-from .conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
-from .parameters import declare_config
-from .spin import spin_node
-from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS, sensor_qos
+from vla_driving.constants import NS_PER_S, TOPIC_DIAGNOSTICS
+from vla_driving.sensors.config import IngestConfig
+from vla_driving.sensors.diagnostics import ingest_statuses
+from vla_driving.sensors.ingest import Ingest, Rejection
+from vla_driving.types import SyncedSet
+from vla_driving.ros.conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
+from vla_driving.ros.parameters import declare_config
+from vla_driving.ros.spin import spin_node
+from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS, sensor_qos
 
 NODE_NAME = "camera_ingest"
 PROCESSING_WINDOW = 4096

@@ -19,7 +19,7 @@ def profile_launch_description(profile: str):
     from launch.substitutions import LaunchConfiguration
     from launch_ros.actions import Node
 
-    from .bringup import launch_plan
+    from vla_driving.ros.stack import launch_plan
 
     def nodes(context):
         config = LaunchConfiguration("config").perform(context)

@@ -17,7 +17,7 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from ..configuration import Config, ConfigError, flatten, load_node_parameters
+from vla_driving.configuration import Config, ConfigError, flatten, load_node_parameters
 
 C = TypeVar("C", bound=Config)
 

@@ -13,7 +13,7 @@ from vla_driving.policy.planner import STATUS_DEGRADED, STATUS_ERROR, STATUS_OK,
 from vla_driving.policy.planner_outputs import latency_values, path_poses
 from vla_driving.types import Plan
 
-from .conversions import ns_to_stamp
+from vla_driving.ros.conversions import ns_to_stamp
 
 MARKER_NS = "vla_plan"
 LINE_WIDTH_M = 0.3

@@ -30,11 +30,11 @@ from vla_driving.policy.planner_config import PlannerConfig
 from vla_driving.policy.planner_outputs import decision_json, description_json, status_json
 from vla_driving.sensors.ingest import Ingest
 
-from . import planner_msgs as pm
-from .conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
-from .spin import spin_node
-from .parameters import declare_config, read_config
-from .qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
+from vla_driving.ros import planner_msgs as pm
+from vla_driving.ros.conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
+from vla_driving.ros.spin import spin_node
+from vla_driving.ros.parameters import declare_config, read_config
+from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
 
 NODE_NAME = "vla_planner"
 INGEST_POLL_HZ = 50.0

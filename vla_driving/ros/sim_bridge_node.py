@@ -22,12 +22,12 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header, String
 
 from vla_driving.constants import NS_PER_S, TOPIC_CLOCK, TOPIC_DIAGNOSTICS
-from vla_driving.control.sim_bridge import LockstepBridge, SimBridgeConfig
+from vla_driving.sim.bridge import LockstepBridge, SimBridgeConfig
 
-from .conversions import image_msg, ns_to_stamp, odometry_msg, stamp_to_ns
-from .spin import spin_node
-from .parameters import declare_config
-from .qos import COMMAND_QOS, DIAGNOSTICS_QOS
+from vla_driving.ros.conversions import image_msg, ns_to_stamp, odometry_msg, stamp_to_ns
+from vla_driving.ros.spin import spin_node
+from vla_driving.ros.parameters import declare_config
+from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS
 
 NODE_NAME = "sim_bridge"
 POLL_PERIOD_S = 0.002      # wall period of the lockstep check

@@ -1,11 +1,11 @@
 """ROS-free camera ingest: decoding, multi-view sync, preprocessing and the `Ingest` core."""
 
-from .config import IngestConfig
-from .decode import CompressedImage, DecodeError, DecodeLimits, RawImage, decode
-from .ingest import Ingest, Rejection, stack_views
-from .odometry import OdometryFields
-from .preprocess import PreprocessSpec
-from .sync import MultiViewSync
+from vla_driving.sensors.config import IngestConfig
+from vla_driving.sensors.decode import CompressedImage, DecodeError, DecodeLimits, RawImage, decode
+from vla_driving.sensors.ingest import Ingest, Rejection, stack_views
+from vla_driving.sensors.odometry import OdometryFields
+from vla_driving.sensors.preprocess import PreprocessSpec
+from vla_driving.sensors.sync import MultiViewSync
 
 __all__ = ["CompressedImage", "DecodeError", "DecodeLimits", "Ingest", "IngestConfig",
            "MultiViewSync", "OdometryFields", "PreprocessSpec", "RawImage", "Rejection",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..configuration import Config, ConfigError, param
-from ..constants import TOPIC_INSTRUCTION, TOPIC_ODOMETRY
+from vla_driving.configuration import Config, ConfigError, param
+from vla_driving.constants import TOPIC_INSTRUCTION, TOPIC_ODOMETRY
 
 CAMERA_PLACEHOLDER = "{camera}"
 TRANSPORTS = ("raw", "compressed")

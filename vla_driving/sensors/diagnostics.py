@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..constants import NS_PER_S
+from vla_driving.constants import NS_PER_S
 
 OK, WARN, ERROR = 0, 1, 2
 _PERCENTILES = (50, 90, 99)

@@ -16,12 +16,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..constants import NS_PER_S
-from ..types import EgoState, Frame, SyncedSet
-from .config import IngestConfig
-from .decode import CompressedImage, DecodeError, DecodeLimits, RawImage, decode
-from .odometry import OdometryError, OdometryFields, ego_from_odometry
-from .sync import MultiViewSync
+from vla_driving.constants import NS_PER_S
+from vla_driving.types import EgoState, Frame, SyncedSet
+from vla_driving.sensors.config import IngestConfig
+from vla_driving.sensors.decode import CompressedImage, DecodeError, DecodeLimits, RawImage, decode
+from vla_driving.sensors.odometry import OdometryError, OdometryFields, ego_from_odometry
+from vla_driving.sensors.sync import MultiViewSync
 
 REASON_UNKNOWN_CAMERA = "unknown_camera"
 REASON_STAMP_BACKWARDS = "stamp_not_increasing"

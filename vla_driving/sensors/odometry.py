@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..constants import NS_PER_S
-from ..types import EgoState
+from vla_driving.constants import NS_PER_S
+from vla_driving.types import EgoState
 
 REASON_NON_FINITE = "non_finite"
 

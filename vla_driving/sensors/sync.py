@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..types import Frame, SyncedSet
+from vla_driving.types import Frame, SyncedSet
 
 
 @dataclass

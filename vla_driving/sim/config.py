@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..configuration import Config, ConfigError, param
+from vla_driving.configuration import Config, ConfigError, param
 
 DEFAULT_CAMERAS = ["bev_near", "bev_far"]
 DEFAULT_CAMERA_SPANS_M = [40.0, 100.0]

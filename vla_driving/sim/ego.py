@@ -12,7 +12,7 @@ import numpy as np
 from highway_env.vehicle.behavior import IDMVehicle
 from highway_env.vehicle.kinematics import Vehicle
 
-from .config import SimConfig
+from vla_driving.sim.config import SimConfig
 
 
 class BoundedEgo(IDMVehicle):

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 from highway_env import utils
 
-from . import commands as C
-from .ego import BoundedEgo
-from .frames import steering_to_ros
-from .junction import in_junction, on_approach, roundabout_entry, stop_line_accel
+from vla_driving.sim import commands as C
+from vla_driving.sim.ego import BoundedEgo
+from vla_driving.sim.frames import steering_to_ros
+from vla_driving.sim.junction import in_junction, on_approach, roundabout_entry, stop_line_accel
 
 SPEED_DELTA = 5.0            # m/s change for speed up / slow down
 MIN_TARGET_SPEED = 3.0

@@ -12,7 +12,7 @@ import numpy as np
 from highway_env.road.lane import LineType
 from highway_env.vehicle.kinematics import Vehicle
 
-from .frames import xy_to_ros, yaw_to_ros
+from vla_driving.sim.frames import xy_to_ros, yaw_to_ros
 
 LANE_SAMPLE_M = 2.0
 LONG_LANE_M = 2000.0      # lanes longer than this are sampled only near the ego's start
@@ -106,7 +106,7 @@ def agent_of(obj, agent_id: int) -> Agent:
 
 def ego_lane_from_left(ego, lanes, lane_id: int) -> int:
     """1 for the leftmost lane (driver's view), counted geometrically."""
-    from .expert import lateral_left
+    from vla_driving.sim.expert import lateral_left
 
     own = lateral_left(ego, lanes[lane_id])
     return 1 + sum(lateral_left(ego, lane) > own + 0.5 for lane in lanes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .frames import world_to_ego
+from vla_driving.sim.frames import world_to_ego
 
 BACKGROUND = (48, 72, 48)
 ROAD = (96, 96, 96)

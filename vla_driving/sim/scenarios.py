@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import commands as C
+from vla_driving.sim import commands as C
 
 LONGITUDINAL = (C.KEEP_LANE, C.SPEED_UP, C.SLOW_DOWN, C.STOP)
 

@@ -14,15 +14,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ..constants import NS_PER_S
-from ..types import EgoState
-from .config import SimConfig
-from .ego import BoundedEgo, install_ego
-from .expert import ShadowExpert
-from .frames import steering_to_hw, steering_to_ros, xy_to_ros, yaw_to_ros
-from .ground_truth import GroundTruth, agent_of, lane_geometry, road_context
-from .render import CRASHED, EGO, OBSTACLE, OTHER, TRUCK, BevRenderer
-from .scenarios import Scenario, get_scenario
+from vla_driving.constants import NS_PER_S
+from vla_driving.types import EgoState
+from vla_driving.sim.config import SimConfig
+from vla_driving.sim.ego import BoundedEgo, install_ego
+from vla_driving.sim.expert import ShadowExpert
+from vla_driving.sim.frames import steering_to_hw, steering_to_ros, xy_to_ros, yaw_to_ros
+from vla_driving.sim.ground_truth import GroundTruth, agent_of, lane_geometry, road_context
+from vla_driving.sim.render import CRASHED, EGO, OBSTACLE, OTHER, TRUCK, BevRenderer
+from vla_driving.sim.scenarios import Scenario, get_scenario
 
 log = logging.getLogger(__name__)
 TRUCK_LENGTH = (9.0, 12.0)

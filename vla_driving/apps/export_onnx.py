@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli_common import add_data_argument
-from .report import format_table, human_bytes
+from vla_driving.apps.export_args import add_data_argument
+from vla_driving.apps.tables import format_table, human_bytes
 
 CHECK_SAMPLES = 16
 
@@ -23,9 +23,9 @@ def main(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from ..model.checkpoint import load_checkpoint
-    from .export_pipeline import ONNX_ABS_TOL, ONNX_REL_TOL, export_onnx
-    from .samples_source import load_samples
+    from vla_driving.model.checkpoint import load_checkpoint
+    from vla_driving.export.pipeline import ONNX_ABS_TOL, ONNX_REL_TOL, export_onnx
+    from vla_driving.apps.samples import load_samples
 
     model, _ = load_checkpoint(args.checkpoint)
     samples = load_samples(args.data, "val", args.check_samples, model.cfg.vision.image_size,

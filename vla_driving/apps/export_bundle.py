@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..constants import FRAME_INTERVAL_S
-from .cli_common import add_data_argument, add_gptq_arguments, gptq_settings
-from .report import format_table, manifest_table
+from vla_driving.constants import FRAME_INTERVAL_S
+from vla_driving.apps.export_args import add_data_argument, add_gptq_arguments, gptq_settings
+from vla_driving.apps.tables import format_table, manifest_table
 
 CHECK_SAMPLES = 16
 STEPS = 4
@@ -30,9 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from ..model.checkpoint import read_config
-    from .export_pipeline import ExportSettings, build_bundle
-    from .samples_source import load_samples
+    from vla_driving.model.checkpoint import read_config
+    from vla_driving.export.pipeline import ExportSettings, build_bundle
+    from vla_driving.apps.samples import load_samples
 
     vision = read_config(args.checkpoint)["vla"]["vision"]
     size, frames = vision["image_size"], vision["num_frames"]

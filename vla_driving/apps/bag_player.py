@@ -21,10 +21,10 @@ from rosgraph_msgs.msg import Clock
 from vla_driving.constants import TOPIC_CLOCK
 from vla_driving.evaluation.live_eval import LiveOutputs
 
-from . import ensure_local_dds
-from .bringup import Stack
-from .conversions import ns_to_stamp, stamp_to_ns
-from .messages import MessageTypeError, import_message
+from vla_driving.ros import ensure_local_dds
+from vla_driving.ros.stack import Stack
+from vla_driving.ros.conversions import ns_to_stamp, stamp_to_ns
+from vla_driving.ros.messages import MessageTypeError, import_message
 
 log = logging.getLogger(__name__)
 NODE_NAME = "vla_bag_player"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .bundle import BundleError, verify_bundle
+from vla_driving.bundle import BundleError, verify_bundle
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..engines.report import manifest_table
+    from vla_driving.apps.tables import manifest_table
 
     try:
         manifest = verify_bundle(args.bundle)

@@ -1,4 +1,4 @@
-"""`vla-driving run --config config/X.yaml`: a profile's nodes in one process.
+"""A profile's nodes in one process (`Stack`), and what the launch files start (`launch_plan`).
 
 The profile is the same ROS 2 parameter file the launch files pass to `ros2 launch`; its
 `vla_bringup` section names the nodes to start and whether they run on /clock. Nodes share a
@@ -9,25 +9,19 @@ cleanly (executor first, then nodes, then the context).
 from __future__ import annotations
 
 import importlib
-import sys
 import logging
 import threading
-import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import rclpy
 from rclpy.executors import MultiThreadedExecutor
-from rclpy.signals import SignalHandlerOptions
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
 from vla_driving.configuration import Config, ConfigError, param
 
-from . import ensure_local_dds
-from .parameters import yaml_overrides
-from .spin import multithreaded_executor
+from vla_driving.ros.parameters import yaml_overrides
+from vla_driving.ros.spin import multithreaded_executor
 
 log = logging.getLogger(__name__)
 BRINGUP_SECTION = "vla_bringup"
@@ -128,34 +122,3 @@ class Stack:
 
     def __exit__(self, *exc) -> None:
         self.destroy()
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--config", required=True, help="profile YAML (config/vehicle.yaml, ...)")
-    parser.add_argument("--duration", type=float, default=None,
-                        help="stop after this many wall-clock seconds (default: until Ctrl-C)")
-
-
-def main(args) -> int:
-    ensure_local_dds()
-    # rclpy installs no signal handlers here: main() owns SIGINT/SIGTERM (see the stop flag below)
-    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
-    try:
-        stack = Stack(args.config).build()
-    except ConfigError as exc:
-        print(f"vla-driving run: {exc}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 1
-    deadline = None if args.duration is None else time.monotonic() + args.duration
-    # Ctrl-C / SIGTERM only set a flag: an interrupt raised in the middle of spin_once could
-    # leave the executor half-way through a callback and stall the shutdown below.
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        while rclpy.ok() and not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            stack.executor.spin_once(timeout_sec=0.1)
-    finally:
-        stack.destroy()
-        rclpy.try_shutdown()
-    return 0

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli_common import add_data_argument
-from .config import PRECISIONS, EngineConfig
-from .report import format_table, human_bytes
+from vla_driving.apps.export_args import add_data_argument
+from vla_driving.engines.config import PRECISIONS, EngineConfig
+from vla_driving.apps.tables import format_table, human_bytes
 
 CALIBRATION_BATCH = 8
 
@@ -34,10 +34,10 @@ def calibration_for(manifest, data: str, batches: int):
     """int8 calibration feeds from dataset frames, and the hash that keys the plan on them."""
     import torch
 
-    from ..model.config import VLAConfig
-    from ..model.vision import normalise_images
-    from .registry import Calibration
-    from .samples_source import load_samples
+    from vla_driving.model.config import VLAConfig
+    from vla_driving.model.vision import normalise_images
+    from vla_driving.engines.registry import Calibration
+    from vla_driving.apps.samples import load_samples
 
     cfg = VLAConfig.from_dict(manifest.architecture["vla"])
     samples = load_samples(data, "train", batches * CALIBRATION_BATCH, cfg.vision.image_size,
@@ -53,9 +53,9 @@ def calibration_for(manifest, data: str, batches: int):
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..policy.bundle import ENCODER, ENGINE_CACHE_DIR, BundleError, verify_bundle
-    from .base import EngineError, TensorSpec
-    from .registry import ensure_trt_plan
+    from vla_driving.bundle import ENCODER, ENGINE_CACHE_DIR, BundleError, verify_bundle
+    from vla_driving.engines.base import EngineError, TensorSpec
+    from vla_driving.engines.registry import ensure_trt_plan
 
     try:
         manifest = verify_bundle(args.bundle)

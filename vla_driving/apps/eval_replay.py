@@ -14,17 +14,17 @@ import logging
 import sys
 from pathlib import Path
 
-from ..configuration import ConfigError
-from ..data.bag_reader import BagError, read_bag
-from ..data.topics import BagTopics
-from ..policy.base import PolicyUnavailableError
-from .corruptions import CORRUPTIONS, SEVERITIES
-from .live_eval import live_samples
-from .mcap_export import McapFrame
-from .policies import EXPERT_RECORDED, MODEL, baseline_policies, load_model_policy, recorded_expert
-from .profiles import profile_path
-from .replay import Corruption, ReplayConfig, replay_policy
-from .report import CLEAN, evaluate_runs, headline_rows, markdown_table, to_jsonable, write_report
+from vla_driving.configuration import ConfigError
+from vla_driving.data.bag_reader import BagError, read_bag
+from vla_driving.data.topics import BagTopics
+from vla_driving.policy.base import PolicyUnavailableError
+from vla_driving.evaluation.corruptions import CORRUPTIONS, SEVERITIES
+from vla_driving.evaluation.live_eval import live_samples
+from vla_driving.evaluation.mcap_export import McapFrame
+from vla_driving.evaluation.policies import EXPERT_RECORDED, MODEL, baseline_policies, load_model_policy, recorded_expert
+from vla_driving.evaluation.profiles import profile_path
+from vla_driving.evaluation.replay import Corruption, ReplayConfig, replay_policy
+from vla_driving.evaluation.report import CLEAN, evaluate_runs, headline_rows, markdown_table, to_jsonable, write_report
 
 LOG = logging.getLogger(__name__)
 ALL = "all"
@@ -95,7 +95,7 @@ def run_replay(bags: list, policies: dict, cfg: ReplayConfig, corruptions: list[
 
 def run_live(args, topics: BagTopics) -> dict:
     """{"clean": {"live_nodes": samples}}: the running planner node's outputs on the bags."""
-    from ..ros.bag_player import evaluate_live
+    from vla_driving.apps.bag_player import evaluate_live
     planner = ({"policy": "vla", "bundle": args.bundle} if args.bundle
                else {"policy": "constant_velocity"})
     outputs = evaluate_live(list(args.bags), args.profile, planner, args.rate)
@@ -109,7 +109,7 @@ def run_live(args, topics: BagTopics) -> dict:
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.live and args.publish_only:
-        from ..ros.bag_player import play_bags_live
+        from vla_driving.apps.bag_player import play_bags_live
         return play_bags_live(args.bags, args.rate)
     if args.live:
         try:

@@ -11,7 +11,7 @@ import json
 import platform
 from pathlib import Path
 
-from .report import format_table, human_bytes
+from vla_driving.apps.tables import format_table, human_bytes
 
 TARGET_ORT_SPEEDUP = 1.5
 TARGET_INT4_SHRINK = 3.5
@@ -38,9 +38,9 @@ def _encoder_rows(args, results: dict) -> list[tuple]:
     import numpy as np
     import torch
 
-    from ..policy.bundle import load_bundle
-    from .config import EngineConfig
-    from .torch_engine import TorchEngine
+    from vla_driving.policy.bundle_loader import load_bundle
+    from vla_driving.engines.config import EngineConfig
+    from vla_driving.engines.torch_engine import TorchEngine
 
     torch.set_num_threads(args.threads)
     cfg = EngineConfig(backend="onnxruntime", ort_providers=["cpu"],
@@ -50,7 +50,7 @@ def _encoder_rows(args, results: dict) -> list[tuple]:
     images = np.random.default_rng(0).standard_normal(
         (args.batch, *spec.shape[1:])).astype(np.float32)
     eager = TorchEngine(loaded.torch_frontend, loaded.encoder.inputs, loaded.encoder.outputs)
-    from .bench_lib import interleaved_latency
+    from vla_driving.export.bench_lib import interleaved_latency
 
     ms = interleaved_latency({"torch": lambda: eager.run({spec.name: images}),
                               "onnxruntime": lambda: loaded.encoder.run({spec.name: images})},
@@ -69,13 +69,13 @@ def _gpu_rows(args, manifest, results: dict) -> list[tuple]:
     import numpy as np
     import torch
 
-    from ..policy.bundle import ENCODER, ENGINE_CACHE_DIR
-    from .base import EngineError, TensorSpec
-    from .bench_lib import interleaved_latency
-    from .config import EngineConfig
-    from .ort_engine import OrtEngine
-    from .registry import ensure_trt_plan
-    from .trt_engine import TrtEngine
+    from vla_driving.bundle import ENCODER, ENGINE_CACHE_DIR
+    from vla_driving.engines.base import EngineError, TensorSpec
+    from vla_driving.export.bench_lib import interleaved_latency
+    from vla_driving.engines.config import EngineConfig
+    from vla_driving.engines.ort_engine import OrtEngine
+    from vla_driving.engines.registry import ensure_trt_plan
+    from vla_driving.engines.trt_engine import TrtEngine
 
     if not torch.cuda.is_available():
         return [("encoder TensorRT fp16 vs ORT CUDA", "n/a (no CUDA GPU here)", "")]
@@ -99,7 +99,7 @@ def _gpu_rows(args, manifest, results: dict) -> list[tuple]:
 
 
 def _llm_rows(args, manifest, results: dict) -> list[tuple]:
-    from .bench_lib import llm_weight_bytes
+    from vla_driving.export.bench_lib import llm_weight_bytes
 
     if manifest.llm.get("format") != "gptq":
         return [("LLM size", "bundle LLM is not GPTQ", "")]
@@ -116,11 +116,11 @@ def _llm_rows(args, manifest, results: dict) -> list[tuple]:
 
 
 def _quality_rows(args, results: dict) -> list[tuple]:
-    from ..model.checkpoint import load_checkpoint
-    from ..policy.bundle import load_bundle
-    from .bench_lib import planning_quality
-    from .config import EngineConfig
-    from .samples_source import load_samples
+    from vla_driving.model.checkpoint import load_checkpoint
+    from vla_driving.policy.bundle_loader import load_bundle
+    from vla_driving.export.bench_lib import planning_quality
+    from vla_driving.engines.config import EngineConfig
+    from vla_driving.apps.samples import load_samples
 
     if not (args.data and args.checkpoint):
         return [("planning quality fp32 vs INT4", "skipped (needs --data and --checkpoint)", "")]
@@ -149,7 +149,7 @@ def _verdict(ok: bool, target: str) -> str:
 def main(args: argparse.Namespace) -> int:
     import torch
 
-    from ..policy.bundle import verify_bundle
+    from vla_driving.bundle import verify_bundle
 
     manifest = verify_bundle(args.bundle)
     device = (torch.cuda.get_device_name(0) if torch.cuda.is_available()

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .gptq import GptqSettings, quantize_llm
-from .onnx_export import Agreement, compare, export_frontend
-from .ort_engine import OrtEngine
-from .torch_engine import TorchEngine
+from vla_driving.engines.gptq import GptqSettings, quantize_llm
+from vla_driving.export.onnx_frontend import Agreement, compare, export_frontend
+from vla_driving.engines.ort_engine import OrtEngine
+from vla_driving.engines.torch_engine import TorchEngine
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def sample_images(model, samples: list[dict], batch: int) -> list[np.ndarray]:
     """Normalised float32 [B, T*N, 3, S, S] batches of the samples' camera images."""
     import torch
 
-    from ..model.vision import normalise_images
+    from vla_driving.model.vision import normalise_images
 
     out = []
     for i in range(0, len(samples), batch):
@@ -86,7 +86,7 @@ def export_onnx(model, samples: list[dict], out_dir: Path, batch: int = 4
 
 def save_hf_llm(model, tokenizer, directory: Path) -> Path:
     """The LLM as a standalone Hugging Face directory (config, safetensors, tokenizer)."""
-    from ..model.tokenizer import BOS, EOS, PAD, UNK
+    from vla_driving.model.tokenizer import BOS, EOS, PAD, UNK
 
     directory.mkdir(parents=True, exist_ok=True)
     model.llm.save_pretrained(str(directory), safe_serialization=True)
@@ -127,7 +127,7 @@ def save_policy_weights(model, out_dir: Path) -> dict:
 
 
 def preprocessing_entry(cfg, cameras: list[str]) -> dict:
-    from ..sensors.preprocess import PreprocessSpec
+    from vla_driving.sensors.preprocess import PreprocessSpec
 
     v = cfg.vision
     spec = PreprocessSpec(resize=(v.image_size, v.image_size), mean=tuple(v.image_mean),
@@ -144,7 +144,7 @@ def copy_tokenizer(checkpoint: Path, out_dir: Path) -> str:
 
 def calibration_token_ids(tokenizer, samples: list[dict], max_tokens: int) -> list[list[int]]:
     """GPTQ calibration from the driving data: each frame's prompt, caption, QA, justification."""
-    from ..model.prompt import answer_target, driving_prompt, question_prompt
+    from vla_driving.model.prompt import answer_target, driving_prompt, question_prompt
 
     out = []
     for s in samples:
@@ -168,8 +168,8 @@ def build_bundle(checkpoint: str | Path, out_dir: str | Path, calibration: list[
                  name: str = "", cameras: list[str] | None = None, progress=None
                  ) -> BundleReport:
     """Export a checkpoint to a verified bundle in `out_dir` (which must not exist yet)."""
-    from ..model.checkpoint import load_checkpoint, read_config
-    from ..policy.bundle import Manifest, verify_bundle, write_manifest
+    from vla_driving.model.checkpoint import load_checkpoint, read_config
+    from vla_driving.bundle import Manifest, verify_bundle, write_manifest
 
     settings = settings or ExportSettings()
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)

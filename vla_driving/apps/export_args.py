@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .gptq import GptqSettings
+from vla_driving.engines.gptq import GptqSettings
 
 DEFAULT_DATA = "synthetic:64"
 

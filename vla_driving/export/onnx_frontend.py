@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import DYNAMIC, Engine, TensorSpec, require
+from vla_driving.engines.base import DYNAMIC, Engine, TensorSpec, require
 
 log = logging.getLogger(__name__)
 

@@ -83,8 +83,8 @@ def start_bridge_process(config: str) -> subprocess.Popen:
 def run_stack(args) -> tuple[dict, Capture]:
     import rclpy
 
-    from . import ensure_local_dds
-    from .bringup import Stack
+    from vla_driving.ros import ensure_local_dds
+    from vla_driving.ros.stack import Stack
 
     ensure_local_dds()
     captured: dict = {}

@@ -62,8 +62,8 @@ def planning_quality(model, tokenizer, samples: list[dict], batch: int = 8) -> d
     """Average L2 (m) over the waypoints and meta-action weighted accuracy against the labels."""
     import torch
 
-    from ..meta_action import MetaAction, weighted_accuracy
-    from ..model.inference import plan_actions
+    from vla_driving.meta_action import MetaAction, weighted_accuracy
+    from vla_driving.model.inference import plan_actions
 
     l2, pred_meta, true_meta = [], [], []
     for i in range(0, len(samples), batch):

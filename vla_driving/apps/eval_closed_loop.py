@@ -15,15 +15,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..configuration import ConfigError
-from .closed_loop import EXPERT, ClosedLoopConfig, run_expert_route
-from .closed_loop_scoring import aggregate, score_route
-from .corruptions import CORRUPTIONS, SEVERITIES
-from .latency import drop_counts, latency_table
-from .mcap_export import McapFrame, McapRecorder
-from .replay import Corruption
-from .report import CLEAN, markdown_table, to_jsonable
-from .summary import EvalSample
+from vla_driving.configuration import ConfigError
+from vla_driving.evaluation.closed_loop import EXPERT, ClosedLoopConfig, run_expert_route
+from vla_driving.evaluation.closed_loop_scoring import aggregate, score_route
+from vla_driving.evaluation.corruptions import CORRUPTIONS, SEVERITIES
+from vla_driving.evaluation.latency import drop_counts, latency_table
+from vla_driving.evaluation.mcap_export import McapFrame, McapRecorder
+from vla_driving.evaluation.replay import Corruption
+from vla_driving.evaluation.report import CLEAN, markdown_table, to_jsonable
+from vla_driving.evaluation.summary import EvalSample
 
 LOG = logging.getLogger(__name__)
 MODEL, CONSTANT_VELOCITY = "model", "constant_velocity"
@@ -85,7 +85,7 @@ class ClosedLoopRun:
 def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruptions: list,
                     expert: bool = True, record: Path | None = None) -> ClosedLoopRun:
     """Every route of every policy under every condition, scored; plus the planner cycles."""
-    from ..ros.closed_loop_runner import run_stack_route
+    from vla_driving.apps.closed_loop_runner import run_stack_route
     run = ClosedLoopRun()
     for corruption in [None] + list(corruptions):
         condition = CLEAN if corruption is None else corruption.label
@@ -130,7 +130,7 @@ def summary_rows(results: dict) -> list[dict]:
 
 
 def _write_planner_outputs(out: Path, run: ClosedLoopRun) -> list[str]:
-    from . import figures
+    from vla_driving.evaluation import figures
     lines = []
     if run.samples.get(CLEAN):
         figures.latency_histogram(out / LATENCY_FIGURE, run.samples[CLEAN])
@@ -151,7 +151,7 @@ def _write_planner_outputs(out: Path, run: ClosedLoopRun) -> list[str]:
 
 def write_closed_loop_report(out: Path, results: dict, settings: dict,
                              run: ClosedLoopRun | None = None) -> dict:
-    from . import figures
+    from vla_driving.evaluation import figures
     out.mkdir(parents=True, exist_ok=True)
     document = to_jsonable({"settings": settings, "results": results})
     (out / "metrics.json").write_text(json.dumps(document, indent=2))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import FRAME_INTERVAL_S
-from .base import require
+from vla_driving.constants import FRAME_INTERVAL_S
+from vla_driving.engines.base import require
 
 SPLITS = ("train", "val", "all")  # all: every frame of every bag (a held-out data dir)
 

@@ -1,21 +1,18 @@
-"""Self-describing model bundles: `manifest.json` + files, verified before anything is loaded.
+"""The bundle manifest: `manifest.json` beside the files it describes, read and written here.
 
-The manifest records the format version, the architecture config, every file with its size
-and sha256, the I/O of each engine, the preprocessing, the tokenizer, the precision of each part
-and the tool versions that produced it. `verify_bundle` refuses, naming the problem, a bundle
-that is incomplete, altered, carries unlisted files, or has another format version;
-`load_bundle` (in `bundle_loader`) builds the runtime parts without the training code.
+The manifest records the format version, the architecture config, every file with its size and
+sha256, the I/O of each engine, the preprocessing, the tokenizer, the precision of each part and
+the tool versions that produced it. This floor sits below `engines/` and `policy/`: it knows
+files and JSON, never a model or a backend.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-
-from ..engines.engine_cache import sha256_file
-from .base import PolicyUnavailableError
 
 FORMAT = "vla_driving.bundle"
 FORMAT_VERSION = 1
@@ -24,7 +21,19 @@ ENGINE_CACHE_DIR = "engines"  # built TensorRT plans live here; not part of the 
 ENCODER = "encoder"
 
 
-class BundleError(PolicyUnavailableError):
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class BundleError(ValueError):
     """A bundle is missing, incomplete, altered or of an incompatible format version."""
 
 
@@ -135,104 +144,3 @@ def read_manifest(root: str | Path) -> Manifest:
         raise BundleError(f"{path}: bundle format version {version!r} is not supported; this "
                           f"runtime reads version {FORMAT_VERSION} (re-export the bundle)")
     return Manifest.from_dict(data)
-
-
-def _check_path(rel: str) -> None:
-    p = PurePosixPath(rel)
-    if p.is_absolute() or ".." in p.parts or not p.parts:
-        raise BundleError(f"manifest lists an unsafe path {rel!r}")
-
-
-def verify_bundle(root: str | Path) -> Manifest:
-    """The manifest of a complete, unaltered bundle; `BundleError` naming the first problem."""
-    root = Path(root)
-    manifest = read_manifest(root)
-    if not manifest.files:
-        raise BundleError(f"{root}: the manifest lists no files")
-    for rel, entry in sorted(manifest.files.items()):
-        _check_path(rel)
-        path = root / rel
-        if not path.is_file():
-            raise BundleError(f"{root}: incomplete bundle, '{rel}' is missing")
-        size = path.stat().st_size
-        if size != entry.bytes:
-            raise BundleError(f"{root}: '{rel}' was altered (size {size} bytes, manifest says "
-                              f"{entry.bytes})")
-        if sha256_file(path) != entry.sha256:
-            raise BundleError(f"{root}: '{rel}' was altered (sha256 differs from the manifest)")
-    unlisted = sorted(set(bundle_files(root)) - set(manifest.files))
-    if unlisted:
-        raise BundleError(f"{root}: files not in the manifest: {unlisted}")
-    for rel in manifest.referenced_files():
-        if rel not in manifest.files:
-            raise BundleError(f"{root}: the manifest refers to '{rel}' but does not list it")
-    return manifest
-
-
-@dataclass
-class LoadedBundle:
-    """A verified bundle's runtime parts; `model.frontend` runs the selected encoder engine."""
-
-    root: Path
-    manifest: Manifest
-    model: Any          # vla_driving.model.VLAModel with the engine as frontend
-    tokenizer: Any      # vla_driving.model.tokenizer.TextTokenizer
-    encoder: Any        # vla_driving.engines.Engine
-    torch_frontend: Any  # the full-precision torch frontend (reference)
-
-
-def _load_llm(root: Path, manifest: Manifest, device: str):
-    from ..engines.casting_llm import CastingLLM
-    from ..engines.gptq import load_gptq_llm, load_hf_llm
-
-    fmt = manifest.llm.get("format")
-    directory = root / manifest.llm["dir"]
-    if fmt == "gptq":
-        return load_gptq_llm(directory, device)
-    if fmt == "hf":
-        return CastingLLM(load_hf_llm(directory, device))
-    raise BundleError(f"{root}: unknown LLM format {fmt!r} (known: gptq, hf)")
-
-
-def _load_policy_model(root: Path, manifest: Manifest, device: str):
-    from safetensors.torch import load_file
-
-    from ..model.config import VLAConfig
-    from ..model.vla import VLAModel
-
-    cfg = VLAConfig.from_dict(manifest.architecture["vla"])
-    model = VLAModel(cfg, llm=_load_llm(root, manifest, device))
-    weights = load_file(str(root / manifest.weights["file"]))
-    missing, unexpected = model.load_state_dict(weights, strict=False)
-    missing = [k for k in missing if not k.startswith("llm.")]
-    if missing or unexpected:
-        raise BundleError(f"{root}: {manifest.weights['file']} does not fit the architecture "
-                          f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
-    return model.to(device).eval()
-
-
-def load_bundle(path: str | Path, engine_cfg=None, device: str | None = None) -> LoadedBundle:
-    """Verify, then load: encoder engine (per `engine_cfg`), LLM, head weights, tokenizer."""
-    from ..engines.base import TensorSpec
-    from ..engines.config import EngineConfig
-    from ..engines.engine_module import EngineModule
-    from ..engines.gptq import default_device
-    from ..engines.registry import create_engine
-    from ..engines.torch_engine import TorchEngine
-    from ..model.tokenizer import TextTokenizer
-
-    root = Path(path)
-    manifest = verify_bundle(root)
-    device = device or default_device()
-    model = _load_policy_model(root, manifest, device)
-    entry = manifest.engines[ENCODER]
-    inputs = [TensorSpec.from_dict(s) for s in entry["inputs"]]
-    outputs = [TensorSpec.from_dict(s) for s in entry["outputs"]]
-    frontend = model.frontend
-    cfg = engine_cfg or EngineConfig()
-    cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else root / ENGINE_CACHE_DIR
-    encoder = create_engine(root / entry["file"], inputs, cfg, cache_dir,
-                            torch_factory=lambda: TorchEngine(frontend, inputs, outputs, device))
-    model.frontend = EngineModule(encoder)
-    return LoadedBundle(root, manifest, model, TextTokenizer.load(root / manifest.tokenizer),
-                        encoder, frontend)

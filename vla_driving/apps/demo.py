@@ -19,13 +19,13 @@ import sys
 import time
 from pathlib import Path
 
-from ..data.bag_reader import read_bag
-from .closed_loop import EXPERT, ClosedLoopConfig
-from .closed_loop_cli import MODEL, _planners, run_closed_loop, write_closed_loop_report
-from .policies import EXPERT_RECORDED, baseline_policies, load_model_policy
-from .replay import ReplayConfig
-from .replay_cli import run_replay
-from .report import CLEAN, headline, markdown_table, write_report
+from vla_driving.data.bag_reader import read_bag
+from vla_driving.evaluation.closed_loop import EXPERT, ClosedLoopConfig
+from vla_driving.apps.eval_closed_loop import MODEL, _planners, run_closed_loop, write_closed_loop_report
+from vla_driving.evaluation.policies import EXPERT_RECORDED, baseline_policies, load_model_policy
+from vla_driving.evaluation.replay import ReplayConfig
+from vla_driving.apps.eval_replay import run_replay
+from vla_driving.evaluation.report import CLEAN, headline, markdown_table, write_report
 
 LOG = logging.getLogger(__name__)
 REPO_BUNDLE = Path(__file__).resolve().parents[2] / "models" / "default"

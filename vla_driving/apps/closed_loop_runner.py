@@ -20,8 +20,8 @@ from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, instruction_co
 from vla_driving.evaluation.closed_loop_scoring import RouteLog
 from vla_driving.evaluation.corruptions import apply_to_frame
 
-from . import ensure_local_dds
-from .bringup import Stack
+from vla_driving.ros import ensure_local_dds
+from vla_driving.ros.stack import Stack
 
 log = logging.getLogger(__name__)
 POLL_S = 0.05

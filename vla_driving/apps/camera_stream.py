@@ -4,7 +4,7 @@ All cameras of one tick share one stamp (the publisher's ROS clock), like hardwa
 cameras. Images are precomputed (a moving bar over a per-camera gradient) and messages are
 built once, so a tick only restamps and publishes. Run it as a process:
 
-    python -m vla_driving.ros.camera_stream --cameras front left --rate 30 --duration 5
+    python -m vla_driving.apps.camera_stream --cameras front left --rate 30 --duration 5
 
 It prints one JSON line with what it published when it stops (tests and `bench ingest` read it).
 """
@@ -25,13 +25,13 @@ from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
-from ..configuration import Config, param
-from ..constants import NS_PER_S, TOPIC_INSTRUCTION, TOPIC_ODOMETRY
-from ..sensors.config import CAMERA_PLACEHOLDER, DEFAULT_CAMERA_TOPIC, DEFAULT_CAMERAS
-from ..types import EgoState
-from .conversions import compressed_msg, image_msg, ns_to_stamp, odometry_msg
-from .parameters import config_overrides, declare_config
-from .qos import COMMAND_QOS, SENSOR_QOS
+from vla_driving.configuration import Config, param
+from vla_driving.constants import NS_PER_S, TOPIC_INSTRUCTION, TOPIC_ODOMETRY
+from vla_driving.sensors.config import CAMERA_PLACEHOLDER, DEFAULT_CAMERA_TOPIC, DEFAULT_CAMERAS
+from vla_driving.types import EgoState
+from vla_driving.ros.conversions import compressed_msg, image_msg, ns_to_stamp, odometry_msg
+from vla_driving.ros.parameters import config_overrides, declare_config
+from vla_driving.ros.qos import COMMAND_QOS, SENSOR_QOS
 
 NODE_NAME = "camera_stream"
 DISTINCT_FRAMES = 8

@@ -6,8 +6,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from .cli_common import add_data_argument, add_gptq_arguments, gptq_settings
-from .report import format_table, human_bytes
+from vla_driving.apps.export_args import add_data_argument, add_gptq_arguments, gptq_settings
+from vla_driving.apps.tables import format_table, human_bytes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,10 +22,10 @@ def _size(directory: Path) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..model.checkpoint import load_checkpoint
-    from .export_pipeline import calibration_token_ids, save_hf_llm
-    from .gptq import quantize_llm
-    from .samples_source import load_samples
+    from vla_driving.model.checkpoint import load_checkpoint
+    from vla_driving.export.pipeline import calibration_token_ids, save_hf_llm
+    from vla_driving.engines.gptq import quantize_llm
+    from vla_driving.apps.samples import load_samples
 
     settings = gptq_settings(args)
     model, tokenizer = load_checkpoint(args.checkpoint)

@@ -20,12 +20,12 @@ import numpy as np
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
 
-from ..constants import NS_PER_S
-from ..sensors.config import IngestConfig
-from ..sensors.diagnostics import percentiles_ms
-from . import ensure_local_dds
-from .ingest_node import IngestNode
-from .parameters import config_overrides
+from vla_driving.constants import NS_PER_S
+from vla_driving.sensors.config import IngestConfig
+from vla_driving.sensors.diagnostics import percentiles_ms
+from vla_driving.ros import ensure_local_dds
+from vla_driving.ros.ingest_node import IngestNode
+from vla_driving.ros.parameters import config_overrides
 
 BENCH_TOPIC = "/bench/{camera}/image"
 BENCH_ODOMETRY = "/bench/odometry"
@@ -47,7 +47,7 @@ def add_arguments(parser) -> None:
 
 
 def _publisher(args, cameras: list[str], env: dict) -> subprocess.Popen:
-    command = [sys.executable, "-m", "vla_driving.ros.camera_stream", "--cameras", *cameras,
+    command = [sys.executable, "-m", "vla_driving.apps.camera_stream", "--cameras", *cameras,
                "--camera-topic", BENCH_TOPIC, "--odometry-topic", BENCH_ODOMETRY,
                "--encoding", args.encoding, "--width", str(args.width),
                "--height", str(args.height), "--rate", str(args.rate),

@@ -1,0 +1,1 @@
+"""Offline tooling: checkpoint -> ONNX encoder + GPTQ LLM -> verified bundle, and engine benches."""
