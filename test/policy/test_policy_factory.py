@@ -1,6 +1,7 @@
 """make_policy: baseline, recording, and the reasons a bundle cannot be used (no torch needed)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -38,3 +39,14 @@ def test_a_manifest_of_another_format_is_refused(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(PolicyUnavailableError, match="not a vla_driving bundle"):
         make_policy(PlannerConfig(bundle=str(tmp_path)))
+
+
+def test_the_configured_device_reaches_the_bundle_loader():
+    """`engine.device: cuda` on a machine without a GPU fails configure with the reason."""
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without a GPU")
+    root = Path(__file__).resolve().parents[2] / "models" / "default"
+    cfg = PlannerConfig.from_dict({"bundle": str(root), "engine": {"device": "cuda"}})
+    with pytest.raises(PolicyUnavailableError, match="'cuda': no CUDA GPU is visible"):
+        make_policy(cfg)

@@ -1,4 +1,4 @@
-"""`EngineConfig`: which backend runs the vision encoder, with which precision and profile."""
+"""`EngineConfig`: which backend runs the vision encoder, on which device, with which precision."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ class EngineConfig(Config):
     ort_providers: list[str] = param(list(ORT_PROVIDERS), "ONNX Runtime execution providers in "
                                      "order of preference; unavailable ones are skipped",
                                      choices=ORT_PROVIDERS, min_len=1)
+    device: str = param("auto", "where the torch parts run (LLM, projector, heads, a torch "
+                        "encoder): auto = cuda when a GPU is visible, else cpu; cpu, cuda, cuda:N")
     device_id: int = param(0, "CUDA device index for TensorRT / CUDA providers", low=0, high=64)
     precision: str = param("fp16", "TensorRT engine precision (fp32, fp16, int8)",
                            choices=PRECISIONS)
@@ -39,6 +41,10 @@ class EngineConfig(Config):
                                   low=0, high=256)
 
     def validate(self) -> None:
+        from vla_driving.engines.device import DEVICE_PATTERN
+
+        if not DEVICE_PATTERN.match(self.device):
+            raise ConfigError(f"device={self.device!r}: expected auto, cpu, cuda or cuda:N")
         if not self.min_batch <= self.opt_batch <= self.max_batch:
             raise ConfigError(f"min_batch={self.min_batch}, opt_batch={self.opt_batch}, "
                               f"max_batch={self.max_batch}: need min <= opt <= max")

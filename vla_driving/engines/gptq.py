@@ -91,9 +91,10 @@ def quantize_llm(src_dir: str | Path, out_dir: str | Path, calibration: Sequence
 
 
 def default_device() -> str:
-    import torch
+    """`auto`, resolved where every device choice is (`engines.device`)."""
+    from vla_driving.engines.device import resolve_device
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return resolve_device("auto")
 
 
 def load_gptq_llm(directory: str | Path, device: str | None = None):

@@ -61,7 +61,7 @@ def load_bundle(path: str | Path, engine_cfg=None, device: str | None = None) ->
     from vla_driving.engines.base import TensorSpec
     from vla_driving.engines.config import EngineConfig
     from vla_driving.engines.engine_module import EngineModule
-    from vla_driving.engines.gptq import default_device
+    from vla_driving.engines.device import resolve_device
     from vla_driving.engines.registry import create_engine
     from vla_driving.engines.torch_engine import TorchEngine
     from vla_driving.model.tokenizer import TextTokenizer
@@ -71,13 +71,13 @@ def load_bundle(path: str | Path, engine_cfg=None, device: str | None = None) ->
         manifest = verify_bundle(root)
     except BundleError as exc:  # the planner's configure reports the reason, names the file
         raise PolicyUnavailableError(str(exc)) from exc
-    device = device or default_device()
+    cfg = engine_cfg or EngineConfig()
+    device = device or resolve_device(cfg.device)
     model = _load_policy_model(root, manifest, device)
     entry = manifest.engines[ENCODER]
     inputs = [TensorSpec.from_dict(s) for s in entry["inputs"]]
     outputs = [TensorSpec.from_dict(s) for s in entry["outputs"]]
     frontend = model.frontend
-    cfg = engine_cfg or EngineConfig()
     cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else root / ENGINE_CACHE_DIR
     encoder = create_engine(root / entry["file"], inputs, cfg, cache_dir,
                             torch_factory=lambda: TorchEngine(frontend, inputs, outputs, device))

@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 
 from vla_driving.constants import PACKAGE
+from vla_driving.engines.config import EngineConfig
 
 from vla_driving.policy.base import DrivingPolicy, PolicyUnavailableError
 from vla_driving.policy.constant_velocity import ConstantVelocityPolicy
@@ -21,7 +22,7 @@ def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
     if cfg.policy == "constant_velocity":
         inner: DrivingPolicy = ConstantVelocityPolicy()
     else:
-        inner = _vla_policy(cfg.bundle)
+        inner = _vla_policy(cfg.bundle, cfg.engine)
         cameras = tuple(getattr(inner, "cameras", ()))
         if cameras and cameras != tuple(cfg.ingest.cameras):
             inner.close()
@@ -46,7 +47,7 @@ def resolve_bundle(bundle: str) -> Path:
     return shared if shared.exists() else path
 
 
-def _vla_policy(bundle: str) -> DrivingPolicy:
+def _vla_policy(bundle: str, engine: EngineConfig) -> DrivingPolicy:
     path = resolve_bundle(bundle)
     if not bundle or not path.is_dir():
         raise PolicyUnavailableError(f"model bundle not found: {bundle!r}")
@@ -58,7 +59,7 @@ def _vla_policy(bundle: str) -> DrivingPolicy:
         raise PolicyUnavailableError(f"the VLA policy cannot be imported ({exc}); install the "
                                      f"'torch' extra") from exc
     try:
-        return module.VlaPolicy.from_bundle(path)
+        return module.VlaPolicy.from_bundle(path, engine)
     except PolicyUnavailableError:
         raise
     except Exception as exc:  # any loading failure must fail configure with its reason

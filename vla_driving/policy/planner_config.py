@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from vla_driving.configuration import Config, param
 from vla_driving.constants import (FRAME_EGO, TOPIC_DECISION, TOPIC_DESCRIPTION, TOPIC_MARKERS,
                                    TOPIC_PLANNER_STATUS, TOPIC_TRAJECTORY)
+from vla_driving.engines.config import EngineConfig
 from vla_driving.sensors.config import IngestConfig
 
 POLICIES = ("vla", "constant_velocity")
@@ -40,3 +41,5 @@ class PlannerConfig(Config):
     autostart: bool = param(True, "configure and activate at start-up (`ros2 run` / launch without "
                             "a lifecycle manager); the in-process bringup drives transitions itself")
     ingest: IngestConfig = param(IngestConfig(), "camera, odometry and instruction ingest")
+    engine: EngineConfig = param(EngineConfig(), "encoder back end order, device and precision "
+                                 "of the bundle's parts (policy: vla)")
