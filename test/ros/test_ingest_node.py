@@ -91,6 +91,46 @@ def test_synced_sets_carry_publisher_stamps_and_pixels(context):
     assert "camera_ingest: camera front" in names and "camera_ingest: sync" in names
 
 
+def test_synchronised_sets_are_republished_for_other_nodes(context):
+    """`synced_topic`: each set's views arrive as rgb8 images that all carry the set's stamp."""
+    from sensor_msgs.msg import Image
+
+    from vla_driving.apps.camera_stream import DISTINCT_FRAMES, CameraStreamConfig, synthetic_frames
+    from vla_driving.ros.conversions import stamp_to_ns
+    from vla_driving.ros.qos import SENSOR_QOS
+    from vla_driving.sensors.config import IngestConfig
+
+    cameras = ["front", "left"]
+    topic = "/t_sets/{camera}/image"
+    stream_cfg = CameraStreamConfig(cameras=cameras, camera_topic=topic, width=16, height=12,
+                                    rate_hz=20.0, odometry_topic="/t_sets/odom",
+                                    instruction_topic="/t_sets/instruction",
+                                    wait_for_subscribers=True)
+    ingest_cfg = IngestConfig(cameras=cameras, camera_topic=topic, odometry_topic="/t_sets/odom",
+                              instruction_topic="/t_sets/instruction",
+                              synced_topic="/t_sets/synced/{camera}/image")
+    executor, ingest, stream = _nodes(context, stream_cfg, ingest_cfg)
+    got = {c: [] for c in cameras}
+    for camera in cameras:
+        ingest.create_subscription(Image, f"/t_sets/synced/{camera}/image",
+                                   got[camera].append, SENSOR_QOS)
+    try:
+        assert spin_until(executor, lambda: all(len(m) >= 6 for m in got.values()))
+    finally:
+        _close(executor, ingest, stream)
+    stamps = {c: [stamp_to_ns(m.header.stamp) for m in got[c]] for c in cameras}
+    common = sorted(set(stamps["front"]) & set(stamps["left"]))
+    assert len(common) >= 4                        # whole sets, one stamp for every view
+    expected = {i: synthetic_frames(stream_cfg, i) for i in range(len(cameras))}
+    for i, camera in enumerate(cameras):
+        msg = got[camera][-1]
+        assert (msg.encoding, msg.height, msg.width, msg.header.frame_id) == \
+            ("rgb8", 12, 16, camera)
+        tick = stream.stamps.index(stamp_to_ns(msg.header.stamp))
+        pixels = np.frombuffer(bytes(msg.data), np.uint8).reshape(12, 16, 3)
+        np.testing.assert_array_equal(pixels, expected[i][tick % DISTINCT_FRAMES])
+
+
 def test_bad_input_is_counted_and_never_blocks_other_cameras(context):
     from nav_msgs.msg import Odometry
     from rclpy.qos import qos_profile_sensor_data

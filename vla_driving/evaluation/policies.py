@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 
-from vla_driving.policy.base import DrivingPolicy, PolicyUnavailableError
+from vla_driving.policy.base import DrivingPolicy
 from vla_driving.policy.constant_velocity import ConstantVelocityPolicy
 from vla_driving.types import ControlSignals, Plan
 from vla_driving.evaluation.summary import EvalSample
@@ -20,11 +20,9 @@ def load_model_policy(bundle: str) -> DrivingPolicy:
     """The bundle's VLA policy without the planner's text thread (replay asks for text itself).
 
     Raises PolicyUnavailableError naming the reason (missing bundle, missing backend)."""
-    from vla_driving.policy import factory
-    loader = getattr(factory, "_vla_policy", None)
-    if loader is None:
-        raise PolicyUnavailableError("this build has no VLA policy loader")
-    return loader(bundle)
+    from vla_driving.policy.factory import load_vla_policy
+
+    return load_vla_policy(bundle)
 
 
 def baseline_policies() -> dict[str, DrivingPolicy]:

@@ -22,7 +22,7 @@ def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
     if cfg.policy == "constant_velocity":
         inner: DrivingPolicy = ConstantVelocityPolicy()
     else:
-        inner = _vla_policy(cfg.bundle, cfg.engine)
+        inner = load_vla_policy(cfg.bundle, cfg.engine)
         cameras = tuple(getattr(inner, "cameras", ()))
         if cameras and cameras != tuple(cfg.ingest.cameras):
             inner.close()
@@ -47,7 +47,9 @@ def resolve_bundle(bundle: str) -> Path:
     return shared if shared.exists() else path
 
 
-def _vla_policy(bundle: str, engine: EngineConfig) -> DrivingPolicy:
+def load_vla_policy(bundle: str, engine: EngineConfig | None = None) -> DrivingPolicy:
+    """The bundle's `VlaPolicy` alone (no recorder, no text thread); `PolicyUnavailableError`
+    names the reason it cannot be built."""
     path = resolve_bundle(bundle)
     if not bundle or not path.is_dir():
         raise PolicyUnavailableError(f"model bundle not found: {bundle!r}")

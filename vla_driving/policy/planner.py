@@ -17,6 +17,7 @@ from vla_driving.types import Observation, Plan
 
 from vla_driving.policy.base import DrivingPolicy, PolicyError, SceneText
 from vla_driving.policy.planner_config import PlannerConfig
+from vla_driving.policy.planner_inputs import InputSource, PlannerInputs, input_sources
 
 STATUS_OK = "ok"
 STATUS_DEGRADED = "degraded"
@@ -45,6 +46,11 @@ class PlannerCore:
         self.latencies: dict[str, deque[float]] = {}
         self._want_text = False
         self._last_instruction = ""
+        self.inputs = PlannerInputs(ingest, cfg.sync_with_frames, self.record)
+
+    def sources(self) -> list[InputSource]:
+        """The topics to subscribe to, with the kind of message and the slot each fills."""
+        return input_sources(self.cfg.ingest)
 
     def request_text(self) -> None:
         self._want_text = True

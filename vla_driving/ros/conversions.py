@@ -9,9 +9,11 @@ import math
 import numpy as np
 from builtin_interfaces.msg import Time
 from nav_msgs.msg import Odometry
+from std_msgs.msg import String
 from sensor_msgs.msg import CompressedImage as CompressedImageMsg
 from sensor_msgs.msg import Image
 
+from vla_driving.policy.planner_inputs import COMPRESSED_IMAGE, IMAGE, INSTRUCTION, ODOMETRY
 from vla_driving.constants import FRAME_EGO, FRAME_MAP, NS_PER_S
 from vla_driving.sensors.decode import CompressedImage, RawImage
 from vla_driving.sensors.odometry import OdometryFields
@@ -90,3 +92,16 @@ def odometry_msg(ego: EgoState, frame_id: str = FRAME_MAP,
     msg.twist.twist.linear.x = float(ego.speed)
     msg.twist.twist.angular.z = float(ego.yaw_rate)
     return msg
+
+
+def _stamped(fields_of):
+    return lambda msg: (fields_of(msg), stamp_to_ns(msg.header.stamp))
+
+
+# input kind (`policy.planner_inputs`) -> (message type, msg -> (fields, stamp_ns or None))
+INPUT_MESSAGES = {
+    IMAGE: (Image, _stamped(image_fields)),
+    COMPRESSED_IMAGE: (CompressedImageMsg, _stamped(compressed_fields)),
+    ODOMETRY: (Odometry, lambda msg: (odometry_fields(msg), None)),
+    INSTRUCTION: (String, lambda msg: (msg.data, None)),
+}

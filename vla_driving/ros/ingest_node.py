@@ -1,7 +1,9 @@
 """`camera_ingest`: subscribes to the cameras, odometry and instruction and feeds an `Ingest`.
 
 A thin adapter: messages become plain fields (`conversions`), the ROS-free `Ingest` decodes
-(zero-copy for raw images), validates and synchronises, and this node publishes /diagnostics.
+(zero-copy for raw images), validates and synchronises, and this node publishes /diagnostics and,
+with `synced_topic` set, every synchronised set as decoded images that all carry the set's stamp
+(so another node can take whole sets without syncing again).
 Every time comes from the node's ROS clock, so it is right under `use_sim_time` and bag replay.
 The callbacks only convert and hand over; they never block on other cameras.
 """
@@ -19,11 +21,12 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
 from vla_driving.constants import NS_PER_S, TOPIC_DIAGNOSTICS
-from vla_driving.sensors.config import IngestConfig
+from vla_driving.sensors.config import CAMERA_PLACEHOLDER, IngestConfig
 from vla_driving.sensors.diagnostics import ingest_statuses
 from vla_driving.sensors.ingest import Ingest, Rejection
 from vla_driving.types import SyncedSet
-from vla_driving.ros.conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
+from vla_driving.ros.conversions import (compressed_fields, image_fields, image_msg,
+                                         odometry_fields, stamp_to_ns)
 from vla_driving.ros.parameters import declare_config
 from vla_driving.ros.spin import spin_node
 from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS, sensor_qos
@@ -43,6 +46,11 @@ class IngestNode(Node):
         super().__init__(node_name, **node_kwargs)
         self.config: IngestConfig = declare_config(self, IngestConfig)
         self.ingest = Ingest(self.config, on_set=on_set)
+        self.synced_pubs = {c: self.create_publisher(Image, self.config.synced_topic.replace(
+            CAMERA_PLACEHOLDER, c), SENSOR_QOS) for c in self.config.cameras} \
+            if self.config.synced_topic else {}
+        if self.synced_pubs:
+            self.ingest.add_set_listener(self._publish_set)
         # decode+sync wall time of each image callback (s): processing cost, not message age
         self.processing_s: deque[float] = deque(maxlen=PROCESSING_WINDOW)
         self._logged: dict[tuple[str, str], int] = {}
@@ -88,6 +96,12 @@ class IngestNode(Node):
 
     def _poll(self) -> None:
         self.ingest.poll(self._now_ns())
+
+    def _publish_set(self, synced: SyncedSet) -> None:
+        for camera, frame in synced.frames.items():
+            encoding = "rgb8" if frame.image.ndim == 3 else "mono8"
+            self.synced_pubs[camera].publish(image_msg(frame.image, synced.stamp_ns, camera,
+                                                       encoding))
 
     def _log(self, rejection: Rejection | None) -> None:
         """Warn about a rejection, at most once per source and reason every LOG_EVERY_S."""

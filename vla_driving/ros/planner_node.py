@@ -14,10 +14,9 @@ from collections import deque
 from typing import Callable
 
 from diagnostic_msgs.msg import DiagnosticArray
-from nav_msgs.msg import Odometry, Path
+from nav_msgs.msg import Path
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 from visualization_msgs.msg import MarkerArray
 
@@ -27,11 +26,12 @@ from vla_driving.policy.base import DrivingPolicy, PolicyUnavailableError
 from vla_driving.policy.factory import make_policy
 from vla_driving.policy.planner import STATUS_ERROR, STATUS_WAITING, CycleResult, PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
+from vla_driving.policy.planner_inputs import IMAGE_KINDS, INSTRUCTION
 from vla_driving.policy.planner_outputs import decision_json, description_json, status_json
 from vla_driving.sensors.ingest import Ingest
 
 from vla_driving.ros import planner_msgs as pm
-from vla_driving.ros.conversions import compressed_fields, image_fields, odometry_fields, stamp_to_ns
+from vla_driving.ros.conversions import INPUT_MESSAGES
 from vla_driving.ros.spin import spin_node
 from vla_driving.ros.parameters import declare_config, read_config
 from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
@@ -58,8 +58,6 @@ class PlannerNode(LifecycleNode):
         self._input_group = MutuallyExclusiveCallbackGroup()
         self._last_diag_ns = 0
         self._last_status = ""
-        self._new_set = False
-        self._new_set_ns = 0
         self.plan_times_ns: deque[int] = deque(maxlen=RATE_WINDOW)   # ROS time of each plan
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -72,7 +70,7 @@ class PlannerNode(LifecycleNode):
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
         self.configure_error = None
-        self.core = PlannerCore(self.cfg, policy, Ingest(self.cfg.ingest, on_set=self._on_set))
+        self.core = PlannerCore(self.cfg, policy, Ingest(self.cfg.ingest))
         c = self.cfg
         self._pubs = {
             "path": self.create_publisher(Path, c.trajectory_topic, COMMAND_QOS),
@@ -86,18 +84,12 @@ class PlannerNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        ingest, c = self.core.ingest, self.cfg.ingest
-        for camera in c.cameras:
-            msg_type = CompressedImage if c.transport == "compressed" else Image
+        for source in self.core.sources():
+            msg_type, convert = INPUT_MESSAGES[source.kind]
+            qos = COMMAND_QOS if source.kind == INSTRUCTION else SENSOR_QOS
             self._subs.append(self.create_subscription(
-                msg_type, c.topic_for(camera), self._image_callback(camera), SENSOR_QOS,
+                msg_type, source.topic, self._input_callback(source, convert), qos,
                 callback_group=self._input_group))
-        self._subs.append(self.create_subscription(
-            Odometry, c.odometry_topic, self._on_odometry, SENSOR_QOS,
-            callback_group=self._input_group))
-        self._subs.append(self.create_subscription(
-            String, c.instruction_topic, lambda m: ingest.on_instruction(m.data, self._now()),
-            COMMAND_QOS, callback_group=self._input_group))
         self._timers = [self.create_timer(1.0 / INGEST_POLL_HZ, self._poll,
                                           callback_group=self._input_group)]
         if not self.cfg.sync_with_frames:
@@ -134,40 +126,21 @@ class PlannerNode(LifecycleNode):
     def _now(self) -> int:
         return self.get_clock().now().nanoseconds
 
-    def _image_callback(self, camera: str):
-        compressed = self.cfg.ingest.transport == "compressed"
-
+    def _input_callback(self, source, convert):
         def callback(msg) -> None:
-            start = time.perf_counter()
-            fields = compressed_fields(msg) if compressed else image_fields(msg)
-            rejection = self.core.ingest.on_image(camera, fields, stamp_to_ns(msg.header.stamp),
-                                                  self._now())
-            self.core.record({"decode": time.perf_counter() - start})  # decode + sync
-            if rejection is not None:
+            fields, stamp_ns = convert(msg)
+            rejection = self.core.inputs.on_input(source, fields, stamp_ns, self._now())
+            if rejection is not None and source.kind in IMAGE_KINDS:
                 self.get_logger().warning(str(rejection), throttle_duration_sec=1.0)
-            self._plan_if_new_set()
+            self._plan_if_ready()
         return callback
-
-    def _on_odometry(self, msg: Odometry) -> None:
-        self.core.ingest.on_odometry(odometry_fields(msg), self._now())
-        self._plan_if_new_set()
-
-    def _on_set(self, synced) -> None:
-        self._new_set = True
-        self._new_set_ns = synced.stamp_ns
 
     def _poll(self) -> None:
         self.core.ingest.poll(self._now())
-        self._plan_if_new_set()
+        self._plan_if_ready()
 
-    def _plan_if_new_set(self) -> None:
-        """sync_with_frames: every new set is planned once, right here (input callback group),
-        as soon as odometry of its time has arrived too (so the plan does not depend on which
-        topic was delivered first)."""
-        ego = self.core.ingest.ego
-        if self.cfg.sync_with_frames and self._new_set and ego is not None \
-                and ego.stamp_ns >= self._new_set_ns:
-            self._new_set = False
+    def _plan_if_ready(self) -> None:
+        if self.core.inputs.frame_ready():  # lockstep: each new set once, with its odometry
             self.plan_once(force=True)
 
     # -- planning -----------------------------------------------------------------------------

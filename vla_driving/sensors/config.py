@@ -26,6 +26,9 @@ class IngestConfig(Config):
                                   "sensor_msgs/CompressedImage on camera_topic + '/compressed'",
                            choices=TRANSPORTS)
     odometry_topic: str = param(TOPIC_ODOMETRY, "nav_msgs/Odometry topic")
+    synced_topic: str = param("", "camera_ingest only: republish every synchronised set for other "
+                              "nodes as raw rgb8 images stamped with the set's time on this "
+                              "topic template ({camera} is replaced); empty: off")
     instruction_topic: str = param(TOPIC_INSTRUCTION, "std_msgs/String driving instruction topic")
     sync_tolerance_s: float = param(0.02, "largest stamp difference between a view and the "
                                           "anchor that counts as the same instant",

@@ -78,7 +78,7 @@ class Ingest:
         self.clock_resets = 0
         self.unknown_camera = 0
         self.last_rejection: Rejection | None = None
-        self._on_set = on_set
+        self._set_listeners = [on_set] if on_set is not None else []
         self._last_stamp: dict[str, int] = {}
         self._last_now = 0
         self._lock = threading.RLock()  # re-entrant: on_set may read history()
@@ -202,8 +202,12 @@ class Ingest:
     def _publish(self, sets: list[SyncedSet], now_ns: int) -> None:
         for synced in sets:
             self.latency_ns.append(now_ns - synced.stamp_ns)
-            if self._on_set is not None:
-                self._on_set(synced)
+            for listener in self._set_listeners:
+                listener(synced)
+
+    def add_set_listener(self, listener: Callable[[SyncedSet], None]) -> None:
+        """Also call `listener` with every new synchronised set (under the lock)."""
+        self._set_listeners.append(listener)
 
 
 def stack_views(sets: list[SyncedSet], cameras: tuple[str, ...] | list[str]) -> np.ndarray:
