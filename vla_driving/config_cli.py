@@ -20,14 +20,14 @@ C = TypeVar("C", bound=Config)
 _SEP = "__"  # argparse dest separator for nested fields (dots are not valid attribute names)
 
 
-def _leaves(cls: type[Config], prefix: str = ""):
-    """(dotted name, type, metadata, default) of every leaf field, nested configs flattened."""
+def _leaves(cls: type[Config], prefix: str = "", values: Config | None = None):
+    """(dotted name, type, metadata, value) of every leaf field, nested configs flattened."""
     hints = typing.get_type_hints(cls)
-    defaults = cls()
+    values = values if values is not None else cls()
     for f in dataclasses.fields(cls):
-        tp, value = hints[f.name], getattr(defaults, f.name)
+        tp, value = hints[f.name], getattr(values, f.name)
         if isinstance(value, Config):
-            yield from _leaves(type(value), f"{prefix}{f.name}.")
+            yield from _leaves(type(value), f"{prefix}{f.name}.", value)
         else:
             yield prefix + f.name, tp, f.metadata, value
 
@@ -45,23 +45,25 @@ def _item_type(tp: Any) -> tuple[Any, bool]:
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls: type[Config],
                          rename: Mapping[str, str] | None = None, skip: tuple[str, ...] = (),
-                         prefix: str = "") -> None:
+                         prefix: str = "", base: Config | None = None) -> None:
     """One option per leaf field of `cls`: `--name` (`rename` maps a field to another option
-    name, kept for options users already type); fields in `skip` stay YAML-only."""
+    name, kept for options users already type); fields in `skip` stay YAML-only. The help shows
+    the values of `base` (the config the options apply to), else the defaults."""
     rename = dict(rename or {})
-    for name, tp, meta, default in _leaves(cls):
+    for name, tp, meta, default in _leaves(cls, values=base):
         if name in skip:
             continue
         option = "--" + prefix + rename.get(name, name).replace("_", "-")
         item, many = _item_type(tp)
         kwargs: dict[str, Any] = {"dest": _dest(prefix + name), "default": argparse.SUPPRESS,
-                                  "help": f"{meta.get('doc', '')} (default: {default!r})"}
+                                  "help": f"{meta.get('doc', '')} (default: {default!r})".replace("%", "%%")}
         if meta.get("choices"):
             kwargs["choices"] = meta["choices"]
         if item is bool and not many:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
             kwargs["type"] = item if item in (int, float, str) else str
+            kwargs["metavar"] = rename.get(name, name).split(".")[-1].upper()
             if many:
                 kwargs["nargs"] = "*" if not meta.get("min_len") else "+"
         parser.add_argument(option, **kwargs)

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vla_driving.config_cli import add_config_arguments, config_from_args
 from vla_driving.configuration import ConfigError
 from vla_driving.evaluation.closed_loop import EXPERT, ClosedLoopConfig, run_expert_route
 from vla_driving.evaluation.closed_loop_scoring import aggregate, score_route
@@ -32,12 +33,14 @@ LATENCY_FIGURE = "planner_latency.png"
 MCAP_PREFIX = "predictions_mcap_"
 
 
+CLI_DEFAULTS = ClosedLoopConfig(seeds=[1000, 1001])  # two held-out routes per scenario
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bundle", default="", help="model bundle (omit: baselines only)")
-    parser.add_argument("--scenarios", nargs="+", default=["highway"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1000, 1001])
-    parser.add_argument("--duration", type=float, default=20.0, help="simulated s per route")
-    parser.add_argument("--instruction", default="keep the current lane")
+    # the route options are ClosedLoopConfig's fields (declared once, validated like YAML)
+    add_config_arguments(parser, ClosedLoopConfig, rename={"duration_s": "duration"},
+                         base=CLI_DEFAULTS)
     parser.add_argument("--corruptions", nargs="*", default=[], metavar="NAME",
                         help=f"camera corruptions besides clean: {', '.join(CORRUPTIONS)}")
     parser.add_argument("--severity", type=int, default=3, choices=SEVERITIES)
@@ -175,8 +178,7 @@ def write_closed_loop_report(out: Path, results: dict, settings: dict,
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        cfg = ClosedLoopConfig(scenarios=list(args.scenarios), seeds=list(args.seeds),
-                               duration_s=args.duration, instruction=args.instruction)
+        cfg = config_from_args(ClosedLoopConfig, args, CLI_DEFAULTS)
         corruptions = [Corruption(n, args.severity) for n in args.corruptions]
         if args.bundle and not Path(args.bundle, "manifest.json").is_file():
             raise ConfigError(f"model bundle not found: {args.bundle} (no manifest.json)")
