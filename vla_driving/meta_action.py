@@ -3,6 +3,15 @@
 The class lists are part of the model's output contract: their order is the index of the model's
 classification heads, so never reorder them; append only with a new bundle format version.
 Weighted accuracy follows Sce2DriveX: steering counts 0.7, speed 0.3.
+
+Sce2DriveX composes its meta-actions from three factors, lateral speed level (rapidly /
+moderately / slightly) x steering level x longitudinal speed level, and counts 64 types. Its
+exact level split (which steering levels carry a lateral grade, how many speed levels) is not
+given in any source we could reach, so `META_TYPES` is our documented equivalent on this
+vocabulary: standing still (`idle`) is one type; straight driving carries the 5 speed levels; the
+four lateral manoeuvres (turns, shifts) carry the 5 speed levels x 3 lateral levels:
+1 + 5 + 4 x 5 x 3 = 66 types. The model's heads stay 5 speed x 6 steering; the lateral level is
+derived from a trajectory (`vla_driving.data.meta_rules.lateral_level`).
 """
 
 from __future__ import annotations
@@ -25,6 +34,9 @@ STEERING_LEVELS = (
     "shift_left",    # lateral move without a lasting heading change (lane change)
     "shift_right",
 )
+
+LATERAL_LEVELS = ("slightly", "moderately", "rapidly")
+LATERAL_STEERING = ("turn_left", "turn_right", "shift_left", "shift_right")
 
 STEERING_WEIGHT = 0.7
 SPEED_WEIGHT = 0.3
@@ -55,6 +67,25 @@ class MetaAction:
 
     def text(self) -> str:
         return f"{self.speed.replace('_', ' ')}, {self.steering.replace('_', ' ')}"
+
+
+def meta_type(meta: MetaAction, lateral: str | None) -> str:
+    """The composite type (lateral x steering x speed) of a meta-action, one of `META_TYPES`;
+    `lateral` is needed for turns and shifts and ignored otherwise."""
+    if meta.steering == "idle":
+        return "idle"
+    if meta.steering not in LATERAL_STEERING:
+        return f"{meta.speed}/{meta.steering}"
+    if lateral not in LATERAL_LEVELS:
+        raise ValueError(f"a {meta.steering} needs a lateral level from {LATERAL_LEVELS}, "
+                         f"got {lateral!r}")
+    return f"{meta.speed}/{meta.steering}/{lateral}"
+
+
+META_TYPES = (("idle",)
+              + tuple(f"{sp}/straight" for sp in SPEED_LEVELS)
+              + tuple(f"{sp}/{st}/{lat}" for sp in SPEED_LEVELS for st in LATERAL_STEERING
+                      for lat in LATERAL_LEVELS))
 
 
 def weighted_accuracy(pred: list[MetaAction], true: list[MetaAction]) -> float:

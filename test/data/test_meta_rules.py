@@ -70,3 +70,51 @@ def test_thresholds_come_from_the_config():
     assert meta_action(20.0, 0.0, lane_change(), 0.0, lenient).steering == "straight"
     assert speed_level(0.5, LabelConfig(accel_threshold=1.0, quick_accel_threshold=2.0)) == \
         "constant_speed"
+
+
+def test_lateral_acceleration_of_an_arc_is_speed_times_yaw_rate():
+    from vla_driving.data.meta_rules import lateral_acceleration
+    wp, _ = arc(v=10.0, yaw_rate=0.3)                 # a_lat = v * yaw_rate = 3 m/s^2 (left)
+    a = lateral_acceleration(wp, 10.0)
+    # interior points (central differences on 0.5 s samples): within 2 % of 3.0
+    np.testing.assert_allclose(a[1:-1], 3.0, rtol=0.02)
+    right, _ = arc(v=10.0, yaw_rate=-0.3)
+    assert lateral_acceleration(right, 10.0)[3] == pytest.approx(-a[3])
+    assert np.abs(lateral_acceleration(straight(), 10.0)).max() == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("yaw_rate, level", [(0.05, "slightly"), (0.15, "moderately"),
+                                             (0.3, "rapidly")])
+def test_lateral_level_thresholds(yaw_rate, level):
+    from vla_driving.data.meta_rules import lateral_level
+    wp, _ = arc(v=10.0, yaw_rate=yaw_rate)             # 0.5, 1.5, 3.0 m/s^2
+    assert lateral_level(wp, 10.0, CFG) == level
+    assert lateral_level(wp, 10.0, LabelConfig(lateral_moderate_accel=0.2,
+                                                lateral_rapid_accel=0.4)) == "rapidly"
+
+
+def test_lateral_level_of_a_lane_change_and_of_an_incomplete_plan():
+    from vla_driving.data.meta_rules import lateral_level
+    # 3.5 m in 3 s on a cubic: peak lateral acceleration 6 * 3.5 / 3^2 = 2.33 m/s^2 (sampled)
+    assert lateral_level(lane_change(), 20.0, CFG) == "rapidly"
+    assert lateral_level(lane_change(width=1.0), 20.0, CFG) == "slightly"
+    partial = straight()
+    partial[3:] = np.nan
+    with pytest.raises(ValueError):
+        lateral_level(partial, 10.0, CFG)
+
+
+def test_meta_types_vocabulary():
+    from vla_driving.meta_action import (LATERAL_LEVELS, LATERAL_STEERING, META_TYPES, MetaAction,
+                                         meta_type)
+    assert len(META_TYPES) == 1 + len(SPEED_LEVELS) * (1 + len(LATERAL_STEERING)
+                                                        * len(LATERAL_LEVELS)) == 66
+    assert len(set(META_TYPES)) == len(META_TYPES)
+    assert meta_type(MetaAction("accelerate", "idle"), None) == "idle"
+    assert meta_type(MetaAction("decelerate", "straight"), "rapidly") == "decelerate/straight"
+    t = meta_type(MetaAction("constant_speed", "shift_left"), "moderately")
+    assert t == "constant_speed/shift_left/moderately" and t in META_TYPES
+    with pytest.raises(ValueError):
+        meta_type(MetaAction("constant_speed", "turn_right"), None)
+    with pytest.raises(Exception):
+        LabelConfig(lateral_moderate_accel=2.0, lateral_rapid_accel=1.0)

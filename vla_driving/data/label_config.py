@@ -39,7 +39,17 @@ class LabelConfig(Config):
     shift_offset_m: float = param(1.0, "lateral offset beyond the arc the heading change "
                                   "explains, above which: shift (lane change)", low=0.05, high=10.0)
 
+    lateral_moderate_accel: float = param(
+        1.0, "peak lateral acceleration (m/s^2) over the horizon from which a turn or shift is "
+        "'moderately' (below: 'slightly'); Sce2DriveX's lateral speed level", low=0.05, high=20.0)
+    lateral_rapid_accel: float = param(
+        2.0, "peak lateral acceleration (m/s^2) from which a turn or shift is 'rapidly'",
+        low=0.05, high=20.0)
+
     def validate(self) -> None:
+        if self.lateral_rapid_accel < self.lateral_moderate_accel:
+            raise ConfigError(f"lateral_rapid_accel={self.lateral_rapid_accel} must be >= "
+                              f"lateral_moderate_accel={self.lateral_moderate_accel}")
         if self.quick_accel_threshold < self.accel_threshold:
             raise ConfigError(f"quick_accel_threshold={self.quick_accel_threshold} must be >= "
                               f"accel_threshold={self.accel_threshold}")
