@@ -25,6 +25,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
+from vla_driving.config_cli import add_config_arguments, config_from_args
 from vla_driving.configuration import Config, param
 from vla_driving.constants import NS_PER_S, TOPIC_INSTRUCTION, TOPIC_ODOMETRY
 from vla_driving.sensors.config import CAMERA_PLACEHOLDER, DEFAULT_CAMERA_TOPIC, DEFAULT_CAMERAS
@@ -158,22 +159,10 @@ class CameraStream(Node):
 
 def _parse(argv: list[str]) -> tuple[CameraStreamConfig, list[str]]:
     parser = argparse.ArgumentParser(prog="camera_stream", description=__doc__.splitlines()[0])
-    parser.add_argument("--cameras", nargs="+", default=DEFAULT_CAMERAS)
-    parser.add_argument("--camera-topic", default=DEFAULT_CAMERA_TOPIC)
-    parser.add_argument("--encoding", default="rgb8")
-    parser.add_argument("--width", type=int, default=640)
-    parser.add_argument("--height", type=int, default=480)
-    parser.add_argument("--rate", type=float, default=30.0)
-    parser.add_argument("--odometry-topic", default=TOPIC_ODOMETRY)
-    parser.add_argument("--duration", type=float, default=0.0)
-    parser.add_argument("--wait-for-subscribers", action="store_true")
+    add_config_arguments(parser, CameraStreamConfig,
+                         rename={"rate_hz": "rate", "duration_s": "duration"})
     args, ros_args = parser.parse_known_args(argv)
-    cfg = CameraStreamConfig(cameras=args.cameras, camera_topic=args.camera_topic,
-                             encoding=args.encoding, width=args.width, height=args.height,
-                             rate_hz=args.rate, odometry_topic=args.odometry_topic,
-                             duration_s=args.duration,
-                             wait_for_subscribers=args.wait_for_subscribers)
-    return cfg, ros_args
+    return config_from_args(CameraStreamConfig, args), ros_args
 
 
 def main(argv: list[str] | None = None) -> int:

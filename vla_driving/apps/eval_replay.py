@@ -14,6 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
+from vla_driving.config_cli import add_config_arguments, config_from_args
 from vla_driving.configuration import ConfigError
 from vla_driving.data.bag_reader import BagError, read_bag
 from vla_driving.data.topics import BagTopics
@@ -41,11 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"corruptions to evaluate besides clean ('{ALL}' or names from: "
                              f"{', '.join(CORRUPTIONS)})")
     parser.add_argument("--severity", type=int, default=3, choices=SEVERITIES)
-    parser.add_argument("--seed", type=int, default=0, help="seed of the corruptions")
-    parser.add_argument("--max-frames", type=int, default=0, help="cycles per bag (0: all)")
-    parser.add_argument("--text-every", type=int, default=0,
-                        help="ask the model for scene text every N cycles (0: never)")
-    parser.add_argument("--cameras", nargs="+", default=["bev_near", "bev_far"])
+    # replay options are ReplayConfig's fields (declared once, validated like YAML)
+    add_config_arguments(parser, ReplayConfig)
     parser.add_argument("--odometry-topic", default=BagTopics().odometry,
                         help="nav_msgs/Odometry topic of the bags")
     parser.add_argument("--live", action="store_true",
@@ -93,7 +91,7 @@ def run_replay(bags: list, policies: dict, cfg: ReplayConfig, corruptions: list[
     return runs, [frames[k] for k in sorted(frames)]
 
 
-def run_live(args, topics: BagTopics) -> dict:
+def run_live(args, cfg: ReplayConfig, topics: BagTopics) -> dict:
     """{"clean": {"live_nodes": samples}}: the running planner node's outputs on the bags."""
     from vla_driving.apps.bag_player import evaluate_live
     planner = ({"policy": "vla", "bundle": args.bundle} if args.bundle
@@ -102,7 +100,7 @@ def run_live(args, topics: BagTopics) -> dict:
     samples = []
     for path in args.bags:
         bag = read_bag(path, topics)
-        samples += live_samples(bag, args.cameras[0], outputs[path], episode=Path(path).name)
+        samples += live_samples(bag, cfg.cameras[0], outputs[path], episode=Path(path).name)
     return {CLEAN: {LIVE: samples}}
 
 
@@ -113,8 +111,9 @@ def main(args: argparse.Namespace) -> int:
         return play_bags_live(args.bags, args.rate)
     if args.live:
         try:
-            topics = BagTopics().for_cameras(list(args.cameras))
-            runs = run_live(args, topics)
+            cfg = config_from_args(ReplayConfig, args)
+            topics = BagTopics().for_cameras(list(cfg.cameras))
+            runs = run_live(args, cfg, topics)
         except (BagError, ConfigError, ValueError) as exc:
             print(f"vla-driving eval replay --live: {exc}", file=sys.stderr)
             return 2
@@ -124,9 +123,8 @@ def main(args: argparse.Namespace) -> int:
         return _finish(args, runs, [], settings, {})
     try:
         corruptions = _corruptions(args.corruptions, args.severity)
-        cfg = ReplayConfig(cameras=list(args.cameras), max_frames=args.max_frames, seed=args.seed,
-                           text_every=args.text_every)
-        topics = BagTopics().for_cameras(list(args.cameras))
+        cfg = config_from_args(ReplayConfig, args)
+        topics = BagTopics().for_cameras(list(cfg.cameras))
         topics = BagTopics.from_dict({**topics.to_dict(), "odometry": args.odometry_topic})
         bags = [read_bag(b, topics) for b in args.bags]
         policies = _policies(args.bundle)
@@ -139,12 +137,12 @@ def main(args: argparse.Namespace) -> int:
     runs, frames = run_replay(bags, policies, cfg, corruptions)
     if not any(runs[CLEAN].values()):
         print(f"vla-driving eval replay: no planning cycle ran: the bags have no frames on the "
-              f"camera topics of {list(args.cameras)} (see --cameras)", file=sys.stderr)
+              f"camera topics of {list(cfg.cameras)} (see --cameras)", file=sys.stderr)
         return 1
     settings = {"title": "Replay evaluation", "bags": [str(b) for b in args.bags],
-                "bundle": args.bundle or "(none: baselines only)", "seed": args.seed,
+                "bundle": args.bundle or "(none: baselines only)", "seed": cfg.seed,
                 "severity": args.severity, "corruptions": [c.label for c in corruptions],
-                "cameras": list(args.cameras), "config": cfg.to_dict()}
+                "cameras": list(cfg.cameras), "config": cfg.to_dict()}
     return _finish(args, runs, frames, settings, policies)
 
 
