@@ -109,3 +109,23 @@ def test_sample_ego_is_what_the_planner_computes_not_the_look_ahead_label():
     np.testing.assert_allclose(later.labels.ego, [ego.speed, ego.yaw_rate, ego.acceleration],
                                rtol=1e-6)
     assert later.labels.ego[2] < -1.0
+
+
+def test_future_waypoints_keep_the_recorded_part_of_the_future():
+    from vla_driving.data.labels import future_waypoints
+    t = np.arange(0.0, 10.0 + 1e-9, 0.1)                     # 10 m/s along x for 10 s
+    track = OdomTrack.from_arrays((t * NS_PER_S).astype(np.int64), 10 * t, 0 * t, 0 * t)
+    wp, valid = future_waypoints(track, int(8.8 * NS_PER_S), CFG)   # 1.2 s left: 2 steps
+    assert valid.tolist() == [True, True, False, False, False, False]
+    np.testing.assert_allclose(wp[:2], [[5.0, 0.0], [10.0, 0.0]], atol=1e-6)
+    assert np.isnan(wp[2:]).all()
+    assert labels_at(track, int(8.8 * NS_PER_S), CFG) is None      # no full label there
+    assert future_waypoints(track, int(10 * NS_PER_S), CFG)[1].sum() == 0   # last frame
+    assert future_waypoints(track, int(11 * NS_PER_S), CFG) is None         # past the track
+    full = future_waypoints(track, int(2 * NS_PER_S), CFG)
+    assert full[1].all()
+    np.testing.assert_allclose(full[0], labels_at(track, int(2 * NS_PER_S), CFG).waypoints,
+                               atol=1e-5)
+    gap = np.concatenate([t[t < 5.0], t[t > 6.0]])                   # no odometry from 4.9 to 6.1 s
+    gapped = OdomTrack.from_arrays((gap * NS_PER_S).astype(np.int64), 10 * gap, 0 * gap, 0 * gap)
+    assert future_waypoints(gapped, int(3.5 * NS_PER_S), CFG)[1].tolist() == [True, True] + [False] * 4

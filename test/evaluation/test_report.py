@@ -90,3 +90,28 @@ def test_mcap_is_a_ros2_profile_file_with_embedded_schemas(report_dir):
     assert {s.encoding for s in summary.schemas.values()} == {"ros2msg"}
     assert all(len(s.data) > 0 for s in summary.schemas.values())
     assert {c.message_encoding for c in summary.channels.values()} == {"cdr"}
+
+
+def test_every_number_names_its_convention(report_dir):
+    out, doc = report_dir
+    text = (out / REPORT_MD).read_text()
+    for conv in ("uniad", "stp3", "vad", "swept"):
+        assert f"| {conv} |" in text and f"- `{conv}`:" in text
+    assert "UniAD planning_metrics.py" in text and "VAD metric_stp3.py" in text
+    model = doc["results"]["clean"]["model"]
+    assert set(model["collision_rate"]) >= {"uniad", "vad", "swept", "samples"}
+    assert model["meta_action"]["type_accuracy"] == pytest.approx(1.0)
+
+
+def test_frames_at_the_end_of_an_episode_count_in_uniad_only():
+    from vla_driving.evaluation.summary import summarise
+    done = _samples(1.0, n=2)                     # complete futures: 1 m off at every step
+    tail = EvalSample(stamp_ns=9 * 10**8, episode="ep0", plan=_plan(9 * 10**8, 1.0),
+                      future_waypoints=np.where(np.arange(6)[:, None] < 2, STEPS, np.nan),
+                      future_valid=np.arange(6) < 2)   # 1.0 s left in the episode
+    m = summarise(done + [tail])
+    assert m["l2_m"]["samples"] == {"uniad": 3, "stp3": 2}
+    assert m["l2_m"]["uniad"]["1s"] == pytest.approx(1.0)           # 3 errors of 1 m / 3
+    assert m["l2_m"]["uniad"]["3s"] == pytest.approx(2 / 3)         # the tail adds 0, counts
+    assert m["l2_m"]["stp3"]["3s"] == pytest.approx(1.0)
+    assert m["meta_action"]["weighted_accuracy"] == pytest.approx(1.0)   # labelled frames only

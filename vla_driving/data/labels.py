@@ -100,6 +100,34 @@ def valid_anchor(track: OdomTrack, t_s: float, cfg: LabelConfig) -> bool:
     return bool(len(window) < 2 or np.max(np.diff(window)) <= cfg.max_gap_s)
 
 
+def future_waypoints(track: OdomTrack, stamp_ns: int,
+                     cfg: LabelConfig) -> tuple[np.ndarray, np.ndarray] | None:
+    """The recorded part of a frame's future: (6, 2) waypoints in the ego frame (NaN where not
+    recorded) and the (6,) mask of recorded steps; None when the stamp itself is not on the
+    track. A step is recorded when the track reaches its time with no gap over `max_gap_s`
+    since the frame (UniAD's `sdc_planning_mask`: the episode ends before the later steps)."""
+    ts = track.t_s
+    t0 = (int(stamp_ns) - int(track.t_ns[0])) / NS_PER_S
+    if t0 < ts[0] or t0 > ts[-1]:
+        return None
+    times = t0 + FUTURE_TIMES_S
+    lo = max(int(np.searchsorted(ts, t0, side="right")) - 1, 0)
+    valid = np.zeros(len(times), dtype=bool)
+    for k, t in enumerate(times):
+        if t > ts[-1]:
+            break
+        hi = int(np.searchsorted(ts, t))
+        window = ts[lo: hi + 1]
+        if len(window) >= 2 and np.max(np.diff(window)) > cfg.max_gap_s:
+            break
+        valid[k] = True
+    x0, y0, yaw0, _ = track.at(np.array([t0]))
+    fx, fy, _, _ = track.at(times)
+    waypoints = to_ego_frame(fx, fy, x0[0], y0[0], yaw0[0])
+    waypoints[~valid] = np.nan
+    return waypoints, valid
+
+
 def labels_at(track: OdomTrack, stamp_ns: int, cfg: LabelConfig) -> FrameLabels | None:
     """Labels of the frame at `stamp_ns`, or None when its horizon is not recorded.
 

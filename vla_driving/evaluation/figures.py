@@ -70,16 +70,19 @@ def bev_samples(path: Path, runs: Mapping[str, Sequence[EvalSample]], count: int
 
 
 def error_vs_horizon(path: Path, metrics: Mapping[str, dict]) -> None:
-    """Per-step mean L2 of each policy against the prediction horizon."""
+    """Per-step mean L2 of each policy against the prediction horizon, over the samples with a
+    complete future (the ST-P3 convention's per-step table)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name, m in metrics.items():
         per_step = m.get("l2_m", {}).get("per_step")
+        if isinstance(per_step, Mapping):
+            per_step = per_step.get("stp3")
         if per_step:
             t = WAYPOINT_DT_S * np.arange(1, len(per_step) + 1)
             ax.plot(t, per_step, marker="o", label=name)
     ax.set_xlabel("horizon (s)")
-    ax.set_ylabel("L2 error (m)")
+    ax.set_ylabel("L2 error (m), samples with a complete future")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     _save(fig, path)

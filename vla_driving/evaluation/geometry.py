@@ -65,6 +65,14 @@ def plan_poses(waypoints: np.ndarray) -> np.ndarray:
     return np.column_stack([wp, yaws])
 
 
+def fixed_heading_poses(waypoints: np.ndarray, forward_offset_m: float = 0.0) -> np.ndarray:
+    """(S, 3) poses of boxes that keep the heading of the frame (+x) at every waypoint, their
+    centre `forward_offset_m` ahead of it: how UniAD, ST-P3 and VAD place the ego box (their
+    footprint is a fixed polygon shifted along the plan, never turned)."""
+    wp = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
+    return np.column_stack([wp[:, 0] + forward_offset_m, wp[:, 1], np.zeros(len(wp))])
+
+
 def interpolate_poses(start: np.ndarray, end: np.ndarray, substeps: int) -> np.ndarray:
     """`substeps` poses from just after `start` up to `end` (positions linear, yaw of `end`)."""
     fractions = np.arange(1, substeps + 1) / substeps

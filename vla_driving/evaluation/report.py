@@ -15,6 +15,7 @@ import numpy as np
 
 from vla_driving.evaluation import figures
 from vla_driving.evaluation.mcap_export import McapFrame, McapRecorder
+from vla_driving.evaluation.planning_metrics import COLLISION_CONVENTIONS, L2_CONVENTIONS
 from vla_driving.evaluation.summary import EvalSample, headline, summarise
 
 CLEAN = "clean"
@@ -74,22 +75,53 @@ def headline_rows(metrics: Mapping[str, Mapping[str, dict]]) -> list[dict]:
             for cond, policies in metrics.items() for name, m in policies.items()]
 
 
-def _convention_rows(metrics: Mapping[str, dict], key: str, scale: float = 1.0) -> list[dict]:
+# Where each convention comes from, printed under its table (docs/evaluation.md has the detail).
+L2_SOURCES = {
+    "uniad": "UniAD planning_metrics.py: every frame, a missing step adds 0 but counts; value "
+             "at the step",
+    "stp3": "ST-P3 metrics.py / VAD metric_stp3.py: frames with a complete future; mean up to "
+            "the step",
+}
+COLLISION_SOURCES = {
+    "uniad": "UniAD planning_metrics.py: nuScenes ego box 4.084 x 1.85 m, fixed heading, "
+             "vehicles, steps where the true trajectory collides excluded; every frame; at the "
+             "step",
+    "vad": "VAD metric_stp3.py: same box and exclusion, vehicles + pedestrians; complete "
+           "futures; mean up to the step",
+    "swept": "ours: simulator ego box 5 x 2 m turned to the travel direction, swept between "
+             "waypoints, every box incl. obstacles; complete futures; collided by the step",
+}
+
+
+def _convention_rows(metrics: Mapping[str, dict], key: str, conventions: Sequence[str],
+                     scale: float = 1.0) -> list[dict]:
     rows = []
     for name, m in metrics.items():
         node = m.get(key, {})
-        for conv in ("uniad", "stp3"):
+        for conv in conventions:
             if conv in node:
                 rows.append({"policy": name, "convention": conv,
-                             **{h: v * scale for h, v in node[conv].items()}})
+                             **{h: v * scale for h, v in node[conv].items()},
+                             "samples": node.get("samples", {}).get(conv)})
     return rows
 
 
+def _sources(sources: Mapping[str, str]) -> list[str]:
+    return [""] + [f"- `{conv}`: {text}" for conv, text in sources.items()]
+
+
 def _detail_sections(clean: Mapping[str, dict]) -> list[str]:
-    lines = ["## L2 (m), clean", ""] + _convention_rows_md(clean, "l2_m")
-    lines += ["", "## Collision rate (%), clean", ""] + _convention_rows_md(clean, "collision_rate",
-                                                                             100.0)
+    lines = ["## L2 (m), clean", ""]
+    lines += markdown_table(_convention_rows(clean, "l2_m", L2_CONVENTIONS), "policy")
+    lines += _sources(L2_SOURCES)
+    lines += ["", "## Collision rate (%), clean", ""]
+    lines += markdown_table(_convention_rows(clean, "collision_rate", COLLISION_CONVENTIONS,
+                                             100.0), "policy")
+    lines += _sources(COLLISION_SOURCES)
     lines += ["", "## Control RMSE and meta-action accuracy, clean", ""]
+    lines += ["Meta-action: Sce2DriveX's weighted accuracy (steering 0.7, speed 0.3), its two "
+              "parts, and `type_accuracy` over the composite lateral x steering x speed types "
+              "(`types` of them; see docs/evaluation.md).", ""]
     lines += markdown_table([{"policy": n, **m.get("control_rmse", {}),
                               **{k: v for k, v in m.get("meta_action", {}).items()}}
                              for n, m in clean.items()], "policy")
@@ -108,10 +140,6 @@ def _detail_sections(clean: Mapping[str, dict]) -> list[str]:
     lines += [""] + markdown_table([{"policy": n, **m.get("drops", {})} for n, m in clean.items()],
                                    "policy")
     return lines
-
-
-def _convention_rows_md(metrics, key, scale=1.0):
-    return markdown_table(_convention_rows(metrics, key, scale), "policy")
 
 
 def _corruption_figures(out: Path, metrics) -> list[str]:

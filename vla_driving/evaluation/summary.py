@@ -9,11 +9,13 @@ from typing import Sequence
 
 import numpy as np
 
-from vla_driving.meta_action import MetaAction
+from vla_driving.data.label_config import LabelConfig
+from vla_driving.data.meta_rules import lateral_level
+from vla_driving.meta_action import MetaAction, meta_type
 from vla_driving.types import Plan
 from vla_driving.evaluation.control_metrics import control_rmse, meta_action_metrics
 from vla_driving.evaluation.latency import drop_counts, latency_table
-from vla_driving.evaluation.planning_metrics import collision_metrics, l2_metrics
+from vla_driving.evaluation.planning_metrics import SWEPT_SUBSTEPS, collision_metrics, l2_metrics
 from vla_driving.evaluation.text_metrics import caption_metrics, qa_accuracy
 
 
@@ -23,6 +25,10 @@ class EvalSample:
 
     `plan` is None when the policy produced nothing (error or no synchronised input).
     `qa` holds (question, expected answer, predicted answer or None) rounds.
+    `true_waypoints` is set only when the whole future is recorded; `future_waypoints` /
+    `future_valid` hold whatever part of it is (NaN / False for the steps after the episode's
+    end), for the conventions that count every frame. `agent_categories` names the category of
+    each agent column of `agent_boxes` (car, truck, obstacle, pedestrian, ...).
     """
 
     stamp_ns: int
@@ -32,6 +38,9 @@ class EvalSample:
     true_controls: np.ndarray | None = None
     true_meta: MetaAction | None = None
     agent_boxes: np.ndarray | None = None
+    future_waypoints: np.ndarray | None = None
+    future_valid: np.ndarray | None = None
+    agent_categories: tuple | None = None
     description: str | None = None
     justification: str | None = None
     qa: tuple = ()
@@ -60,23 +69,65 @@ def _qa(samples) -> dict:
             "samples": len(rounds)}
 
 
-def summarise(samples: Sequence[EvalSample], text: bool = True, **collision_kwargs) -> dict:
+def future(sample: EvalSample) -> tuple[np.ndarray, np.ndarray] | None:
+    """(waypoints with NaN where missing, valid mask) of a sample's recorded future, or None;
+    the labelled waypoints where the whole future is labelled."""
+    if sample.true_waypoints is not None:
+        wp = np.asarray(sample.true_waypoints, dtype=np.float64)
+        return wp, np.ones(len(wp), dtype=bool)
+    if sample.future_waypoints is not None:
+        wp = np.asarray(sample.future_waypoints, dtype=np.float64)
+        valid = (np.all(np.isfinite(wp), axis=1) if sample.future_valid is None
+                 else np.asarray(sample.future_valid, dtype=bool))
+        return wp, valid
+    return None
+
+
+def _l2(planned) -> dict:
+    rows = [(s, f) for s in planned if (f := future(s)) is not None]
+    if not rows:
+        return {"note": "no ground-truth waypoints"}
+    return l2_metrics([s.plan.waypoints for s, _ in rows],
+                      [np.nan_to_num(f[0]) for _, f in rows], [f[1] for _, f in rows])
+
+
+def _collisions(planned, swept_substeps: int) -> dict:
+    rows = [(s, f) for s in planned if s.agent_boxes is not None and (f := future(s)) is not None]
+    if not rows:
+        return {"note": "no ground-truth agent boxes"}
+    return collision_metrics([s.plan.waypoints for s, _ in rows], [s.agent_boxes for s, _ in rows],
+                             true_plans=[f[0] for _, f in rows], valid=[f[1] for _, f in rows],
+                             categories=[s.agent_categories for s, _ in rows],
+                             swept_substeps=swept_substeps)
+
+
+def _meta(planned, cfg: LabelConfig) -> dict:
+    """Meta-action accuracy; the composite types take the lateral level of the true and of the
+    planned trajectory, both from the current speed (an input of the policy, not a prediction)."""
+    rows = [s for s in planned if s.true_meta is not None]
+    if not rows:
+        return {"note": "no meta-action labels"}
+    typed = [s for s in rows if s.true_waypoints is not None and s.true_controls is not None]
+    pred_types = true_types = None
+    if len(typed) == len(rows):
+        speed = [float(np.asarray(s.true_controls).reshape(-1)[0]) for s in rows]
+        true_types = [meta_type(s.true_meta, lateral_level(s.true_waypoints, v, cfg))
+                      for s, v in zip(rows, speed)]
+        pred_types = [meta_type(s.plan.meta_action, lateral_level(s.plan.waypoints, v, cfg))
+                      for s, v in zip(rows, speed)]
+    return meta_action_metrics([s.plan.meta_action for s in rows], [s.true_meta for s in rows],
+                               pred_types, true_types)
+
+
+def summarise(samples: Sequence[EvalSample], text: bool = True,
+              label_cfg: LabelConfig | None = None,
+              swept_substeps: int = SWEPT_SUBSTEPS) -> dict:
     """All metrics of one policy over one run (one condition)."""
     planned = _planned(samples)
     out: dict = {"samples": len(samples)}
-    with_wp = [s for s in planned if s.true_waypoints is not None]
-    out["l2_m"] = (l2_metrics([s.plan.waypoints for s in with_wp],
-                              [s.true_waypoints for s in with_wp]) if with_wp
-                   else {"note": "no ground-truth waypoints"})
-    with_boxes = [s for s in planned if s.agent_boxes is not None]
-    out["collision_rate"] = (collision_metrics([s.plan.waypoints for s in with_boxes],
-                                               [s.agent_boxes for s in with_boxes],
-                                               **collision_kwargs) if with_boxes
-                             else {"note": "no ground-truth agent boxes"})
-    with_meta = [s for s in planned if s.true_meta is not None]
-    out["meta_action"] = (meta_action_metrics([s.plan.meta_action for s in with_meta],
-                                              [s.true_meta for s in with_meta]) if with_meta
-                          else {"note": "no meta-action labels"})
+    out["l2_m"] = _l2(planned)
+    out["collision_rate"] = _collisions(planned, swept_substeps)
+    out["meta_action"] = _meta(planned, label_cfg or LabelConfig())
     with_ctrl = [s for s in planned if s.true_controls is not None]
     out["control_rmse"] = (control_rmse([s.plan.controls.as_array() for s in with_ctrl],
                                         [s.true_controls for s in with_ctrl]) if with_ctrl
@@ -94,7 +145,9 @@ def summarise(samples: Sequence[EvalSample], text: bool = True, **collision_kwar
 
 
 def headline(metrics: dict) -> dict[str, float | None]:
-    """The few numbers a summary table shows (None where the metric is not available)."""
+    """The few numbers a summary table shows (None where the metric is not available). Every
+    key names its convention: UniAD / ST-P3 / VAD / swept as in `planning_metrics`; the
+    meta-action accuracy is Sce2DriveX's weighted one, "types" the composite `META_TYPES`."""
     def pick(*keys):
         node = metrics
         for k in keys:
@@ -107,8 +160,10 @@ def headline(metrics: dict) -> dict[str, float | None]:
         "L2 avg ST-P3 (m)": pick("l2_m", "stp3", "avg"),
         "L2 3s UniAD (m)": pick("l2_m", "uniad", "3s"),
         "collision avg UniAD (%)": _pct(pick("collision_rate", "uniad", "avg")),
-        "collision avg ST-P3 (%)": _pct(pick("collision_rate", "stp3", "avg")),
+        "collision avg VAD (%)": _pct(pick("collision_rate", "vad", "avg")),
+        "collision 3s swept (%)": _pct(pick("collision_rate", "swept", "3s")),
         "meta-action acc (%)": _pct(pick("meta_action", "weighted_accuracy")),
+        "meta-action types (%)": _pct(pick("meta_action", "type_accuracy")),
         "speed RMSE (m/s)": pick("control_rmse", "speed"),
         "drop rate (%)": _pct(pick("drops", "drop_rate")),
     }
