@@ -63,3 +63,13 @@ def test_help_carries_the_field_documentation():
     add_config_arguments(parser, Outer)
     text = parser.format_help()
     assert "--inner.rate-hz" in text and "how to run (default: 'fast')" in text
+
+
+def test_a_bad_option_value_is_one_line_and_rc_2(tmp_path, capsys):
+    from vla_driving_training.cli import main
+
+    assert main(["data", "generate", "--out", str(tmp_path), "--sim.image-size", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("vla-train data generate: sim.image_size=3: out of range "
+                           "[16, 1024]")
+    assert not any(tmp_path.iterdir())  # nothing was written

@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from vla_driving.configuration import ConfigError
+
 Command = tuple[tuple[str, ...], str, str]  # (command words, module, one-line help)
 
 
@@ -50,4 +52,9 @@ def _run_leaf(prog: str, module_name: str, help_text: str, argv: list[str]) -> i
         return 2
     parser = argparse.ArgumentParser(prog=prog, description=help_text)
     module.add_arguments(parser)
-    return int(module.main(parser.parse_args(argv)) or 0)
+    args = parser.parse_args(argv)
+    try:
+        return int(module.main(args) or 0)
+    except ConfigError as exc:  # a bad option or profile value: one line, not a traceback
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2

@@ -6,9 +6,10 @@ import argparse
 import time
 from pathlib import Path
 
+from vla_driving.config_cli import add_config_arguments, config_from_args
 from vla_driving.sim import SCENARIOS
 
-from .gen_config import FORMATS, GenerateConfig
+from .gen_config import GenerateConfig
 from .generate import generate, plan
 
 
@@ -19,10 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="run seed (episode seeds derive from it)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (one bag per episode)")
     parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
-    parser.add_argument("--format", choices=FORMATS, default="mcap", help="rosbag2 storage")
-    parser.add_argument("--episode-s", type=float, default=None, help="episode length (s)")
     parser.add_argument("--config", type=Path, default=None,
-                        help="YAML (ros__parameters form, node 'vla_data_generate')")
+                        help="YAML (ros__parameters form, node 'vla_data_generate'); the options "
+                             "below override it")
+    # the generation settings are GenerateConfig's fields (declared once, validated like YAML)
+    add_config_arguments(parser, GenerateConfig, rename={"storage": "format"})
 
 
 def main(args: argparse.Namespace) -> int:
@@ -31,12 +33,8 @@ def main(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
         return 2
-    cfg = GenerateConfig.from_yaml(args.config, "vla_data_generate") if args.config \
-        else GenerateConfig()
-    overrides = {"storage": args.format}
-    if args.episode_s is not None:
-        overrides["episode_s"] = args.episode_s
-    cfg = GenerateConfig.from_dict({**cfg.to_dict(), **overrides})
+    base = GenerateConfig.from_yaml(args.config, "vla_data_generate") if args.config else None
+    cfg = config_from_args(GenerateConfig, args, base)
     start = time.perf_counter()
     rows = generate(plan(scenarios, args.episodes, args.seed), args.out, cfg, args.workers)
     elapsed = time.perf_counter() - start
