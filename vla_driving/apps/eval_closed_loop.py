@@ -18,13 +18,14 @@ from pathlib import Path
 from vla_driving.config_cli import add_config_arguments, config_from_args
 from vla_driving.configuration import ConfigError
 from vla_driving.evaluation.closed_loop import EXPERT, ClosedLoopConfig, run_expert_route
-from vla_driving.evaluation.closed_loop_scoring import aggregate, score_route
+from vla_driving.evaluation.closed_loop_scoring import aggregate, by_leaderboard, score_route
 from vla_driving.evaluation.corruptions import CORRUPTIONS, SEVERITIES
 from vla_driving.evaluation.latency import drop_counts, latency_table
 from vla_driving.evaluation.mcap_export import McapFrame, McapRecorder
 from vla_driving.evaluation.replay import Corruption
 from vla_driving.evaluation.report import CLEAN, markdown_table, to_jsonable
 from vla_driving.evaluation.summary import EvalSample
+from vla_driving.resources import find_bundle
 
 LOG = logging.getLogger(__name__)
 MODEL, CONSTANT_VELOCITY = "model", "constant_velocity"
@@ -37,7 +38,8 @@ CLI_DEFAULTS = ClosedLoopConfig(seeds=[1000, 1001])  # two held-out routes per s
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bundle", default="", help="model bundle (omit: baselines only)")
+    parser.add_argument("--bundle", type=find_bundle, default="",
+                        help="model bundle (omit: baselines only)")
     # the route options are ClosedLoopConfig's fields (declared once, validated like YAML)
     add_config_arguments(parser, ClosedLoopConfig, rename={"duration_s": "duration"},
                          base=CLI_DEFAULTS)
@@ -98,7 +100,7 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
             for seed in cfg.seeds:
                 for name, planner in planners.items():
                     route = run_stack_route(cfg, scenario, seed, name, planner, corruption)
-                    row = score_route(route.log)
+                    row = score_route(route.log, cfg.leaderboard)
                     row.update(wall_s=route.wall_s, control_timeouts=route.control_timeouts,
                                finished=route.finished)
                     rows.setdefault(name, []).append(row)
@@ -110,9 +112,10 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
                 if expert and corruption is None:
                     bag = None if record is None else record / f"{scenario}_{seed}"
                     rows.setdefault(EXPERT, []).append(
-                        score_route(run_expert_route(cfg, scenario, seed, record_to=bag)))
-        run.results[condition] = {n: {"summary": aggregate(r), "routes": r}
-                                  for n, r in rows.items()}
+                        score_route(run_expert_route(cfg, scenario, seed, record_to=bag),
+                                    cfg.leaderboard))
+        run.results[condition] = {n: {"summary": aggregate(r), "by_leaderboard": by_leaderboard(r),
+                                      "routes": r} for n, r in rows.items()}
         for name, policy_samples in samples.items():
             run.results[condition][name]["planner"] = {
                 "latency_ms": latency_table(s.plan.latency_s for s in policy_samples if s.plan),
@@ -121,6 +124,16 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
                                      degraded=sum(s.degraded for s in policy_samples),
                                      failed=sum(s.failed for s in policy_samples))}
     return run
+
+
+def leaderboard_rows(results: dict) -> list[dict]:
+    """The same routes' driving score under each leaderboard version (1.0, 2.0, 2.1)."""
+    return [{"condition": c, "policy": p, "leaderboard": version,
+             "driving score": agg.get("driving_score"),
+             "route completion (%)": agg.get("route_completion"),
+             "infraction penalty": agg.get("infraction_penalty")}
+            for c, policies in results.items() for p, v in policies.items()
+            for version, agg in v.get("by_leaderboard", {}).items()]
 
 
 def summary_rows(results: dict) -> list[dict]:
@@ -166,7 +179,11 @@ def write_closed_loop_report(out: Path, results: dict, settings: dict,
         "instruction_success", "ended_by")}} for c, pol in results.items()
         for p, v in pol.items() for r in v["routes"]]
     lines = ["# Closed-loop evaluation", ""] + [f"- {k}: {v}" for k, v in settings.items()]
-    lines += ["", "## Summary", ""] + markdown_table(summary_rows(results))
+    version = settings.get("leaderboard", "")
+    lines += ["", f"## Summary (CARLA leaderboard {version})", ""]
+    lines += markdown_table(summary_rows(results))
+    lines += ["", "## Driving score under each leaderboard version", ""]
+    lines += markdown_table(leaderboard_rows(results))
     lines += ["", "## Routes", ""] + markdown_table(route_rows)
     lines += ["", f"![driving score]({FIGURE})"]
     lines += _write_planner_outputs(out, run) if run is not None else []

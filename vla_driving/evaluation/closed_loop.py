@@ -14,7 +14,8 @@ from pathlib import Path
 from vla_driving.configuration import Config, param
 from vla_driving.sim.bridge import SimBridgeConfig
 from vla_driving.sim.commands import KEEP_LANE, command_from_text
-from vla_driving.evaluation.closed_loop_scoring import RouteLog, RouteTracker
+from vla_driving.evaluation.closed_loop_scoring import (
+    DEFAULT_LEADERBOARD, LEADERBOARDS, RouteLog, RouteTracker)
 from vla_driving.evaluation.profiles import profile_path
 
 SIM_PROFILE = profile_path("sim.yaml")
@@ -35,6 +36,9 @@ class ClosedLoopConfig(Config):
         0.8, "route length = this x the scenario's cruise speed x duration: a car at 80 % of "
              "the traffic's cruise speed completes it", low=0.1, high=1.0)
     instruction: str = param("keep the current lane", "driving instruction of every route")
+    leaderboard: str = param(DEFAULT_LEADERBOARD, "CARLA leaderboard version whose penalties "
+                             "score the routes (the report also gives the others)",
+                             choices=LEADERBOARDS)
     profile: str = param(str(SIM_PROFILE), "sim profile YAML (bridge, planner, controller)")
 
 
@@ -61,7 +65,8 @@ def track_step(tracker: RouteTracker, sim, status, command: str | None) -> None:
     box = [ego.x, ego.y, ego.yaw, float(sim.ego.LENGTH), float(sim.ego.WIDTH)]
     agents = [a.__dict__ for a in gt.agents]
     done = bool(command) and sim.instruction_completed(command)
-    tracker.step(sim.time_s, ego.x, ego.y, box, gt.collision, gt.off_road, agents, done)
+    tracker.step(sim.time_s, ego.x, ego.y, box, gt.collision, gt.off_road, agents, done,
+                 ego_speed=float(ego.speed))
     if status is not None and status.done:
         tracker.end("collision" if status.collision else "off_road" if status.off_road
                     else "timeout" if status.timeout else "route_end")

@@ -1,12 +1,35 @@
 """Closed-loop scoring as the CARLA leaderboard defines it, on per-step simulator ground truth.
 
-Per route i: route completion R_i (percent of the route driven on the road), infraction penalty
-P_i = prod_j p_j^(n_j) over infraction types j with the leaderboard's coefficients, and driving
-score DS_i = R_i * P_i. Over routes each of the three is the mean of the per-route values
-(the leaderboard's global scores). Off-road driving is not a multiplier on the leaderboard: the
-distance driven off the road does not count towards route completion, which is what
-`RouteTracker` does. Traffic lights and stop signs do not exist in highway-env; their
-coefficients are listed for completeness and never triggered here.
+Per route i: route completion R_i (percent of the route length driven, capped at 100; off-road
+distance counts, as the leaderboard's `RouteCompletionTest` follows the route whatever lane the
+car is in), infraction penalty P_i and driving score DS_i = R_i * P_i; over routes each of the
+three is the mean of the per-route values (`compute_global_statistics`). P_i depends on the
+leaderboard version (`LEADERBOARDS`, default `DEFAULT_LEADERBOARD`), each following
+carla-simulator/leaderboard `leaderboard/utils/statistics_manager.py` on its branch:
+
+- 1.0 (`leaderboard-1.0`): P = prod_j p_j^n_j over collisions (pedestrian 0.50, vehicle 0.60,
+  static 0.65), red light 0.70, stop sign 0.80; times (1 - off/100) for the off-road event.
+- 2.0 (`leaderboard-2.0`): the same fixed coefficients plus scenario timeout 0.70 and failing to
+  yield to an emergency vehicle 0.70; each minimum-speed event with value v (%) multiplies by
+  1 - 0.3 (1 - v/100) (`PENALTY_PERC_DICT`, 'decreases'); off-road by (1 - off/100)
+  ('increases' with value 0).
+- 2.1 (`leaderboard-2.1`): P = (1 - off/100) / (1 + sum_j w_j n_j + sum_e 0.4 (1 - v_e/100)),
+  weights pedestrian 1.0, vehicle 0.7, static 0.6, red light 0.4, stop 0.25, scenario timeout
+  0.4, yield 0.4.
+
+off (%) is scenario_runner's `OutsideRouteLanesTest`: the distance driven outside the driving
+lanes over all of it, one event per route however many stretches. The minimum-speed events are
+its `MinimumSpeedRouteTest` (2.x only, `checkpoints=4` in `leaderboard/scenarios/
+route_scenario.py`): the route is cut into 4 equal checkpoints; over each, the ego's mean speed
+against the mean speed of the surrounding traffic (every other vehicle, averaged per tick over
+ticks that have one), v = 100 * ego / traffic rounded to 0.01; v < 100 is an event. The last,
+partial checkpoint is scored when the route ends beyond 95 % of its length; the test stops when
+the route is complete (the leaderboard ends the route there; our routes run on to their
+duration, and their other scores keep counting). Here the distance along the route is the
+distance driven (highway-env roads follow the route).
+
+Traffic lights and stop signs do not exist in highway-env; their coefficients are listed for
+completeness and never triggered here.
 """
 
 from __future__ import annotations
@@ -19,17 +42,26 @@ import numpy as np
 
 from vla_driving.evaluation.geometry import boxes_overlap
 
-# CARLA leaderboard infraction coefficients (leaderboard.carla.org/#driving-score).
-PENALTIES = {
-    "collision_pedestrian": 0.50,
-    "collision_vehicle": 0.60,
-    "collision_static": 0.65,
-    "red_light": 0.70,
-    "stop_sign": 0.80,
-    "scenario_timeout": 0.70,
-    "min_speed": 0.70,
-    "yield_emergency_vehicle": 0.70,
+LEADERBOARDS = ("1.0", "2.0", "2.1")
+DEFAULT_LEADERBOARD = "2.0"
+# Fixed per-event coefficients of each version ('PENALTY_VALUE_DICT' / the 1.0 constants).
+PENALTY_VALUES = {
+    "1.0": {"collision_pedestrian": 0.50, "collision_vehicle": 0.60, "collision_static": 0.65,
+            "red_light": 0.70, "stop_sign": 0.80},
+    "2.0": {"collision_pedestrian": 0.50, "collision_vehicle": 0.60, "collision_static": 0.65,
+            "red_light": 0.70, "stop_sign": 0.80, "scenario_timeout": 0.70,
+            "yield_emergency_vehicle": 0.70},
 }
+# 2.1: additive weights, P = 1 / (1 + sum).
+INFRACTION_WEIGHTS_2_1 = {"collision_pedestrian": 1.0, "collision_vehicle": 0.7,
+                          "collision_static": 0.6, "red_light": 0.4, "stop_sign": 0.25,
+                          "scenario_timeout": 0.4, "yield_emergency_vehicle": 0.4}
+MIN_SPEED_PENALTY = {"2.0": 0.7, "2.1": 0.4}
+MIN_SPEED = "min_speed"
+INFRACTIONS = tuple(PENALTY_VALUES["2.0"]) + (MIN_SPEED,)
+PENALTIES = {**PENALTY_VALUES["2.0"], MIN_SPEED: MIN_SPEED_PENALTY["2.0"]}   # 2.0, for reference
+MIN_SPEED_CHECKPOINTS = 4
+MIN_SPEED_FINAL_FRACTION = 0.95
 VEHICLE_CATEGORIES = ("car", "truck")
 STATIC_CATEGORIES = ("obstacle",)
 PEDESTRIAN_CATEGORIES = ("pedestrian",)
@@ -40,7 +72,11 @@ COLLISION_SEARCH_MARGIN_M = 0.5
 
 @dataclass
 class RouteLog:
-    """What one route produced; everything the scores are computed from."""
+    """What one route produced; everything the scores are computed from.
+
+    `progress_m` is the distance driven on the road, `off_road_m` off it; `min_speed_values`
+    holds the value (%) of every minimum-speed event (checkpoints under 100 %),
+    `min_speed_checkpoints` every checkpoint's value."""
 
     scenario: str
     seed: int
@@ -53,39 +89,109 @@ class RouteLog:
     instruction: str = ""
     instruction_completed: bool = False
     ended_by: str = ""        # "" (time up), collision, off_road, route_end
+    min_speed_values: list[float] = field(default_factory=list)
+    min_speed_checkpoints: list[float] = field(default_factory=list)
 
     def count(self, kind: str) -> None:
-        if kind not in PENALTIES:
-            raise ValueError(f"unknown infraction {kind!r}; known: {', '.join(PENALTIES)}")
+        if kind == MIN_SPEED:
+            raise ValueError("a minimum-speed event carries its value: use min_speed_event()")
+        if kind not in INFRACTIONS:
+            raise ValueError(f"unknown infraction {kind!r}; known: {', '.join(INFRACTIONS)}")
         self.infractions[kind] = self.infractions.get(kind, 0) + 1
+
+    def min_speed_event(self, value_percent: float) -> None:
+        self.min_speed_values.append(float(value_percent))
+        self.infractions[MIN_SPEED] = self.infractions.get(MIN_SPEED, 0) + 1
+
+    @property
+    def driven_m(self) -> float:
+        return max(self.progress_m, 0.0) + max(self.off_road_m, 0.0)
+
+    @property
+    def off_road_percent(self) -> float:
+        """OutsideRouteLanesTest's value: percent of the driven route that was off the road."""
+        return 100.0 * self.off_road_m / self.driven_m if self.driven_m > 0 else 0.0
 
 
 def route_completion(log: RouteLog) -> float:
-    """Percent (0..100) of the route driven on the road."""
+    """Percent (0..100) of the route driven, on or off the road."""
     if log.route_length_m <= 0:
         raise ValueError(f"route length must be positive, got {log.route_length_m}")
-    return 100.0 * min(max(log.progress_m, 0.0) / log.route_length_m, 1.0)
+    return 100.0 * min(log.driven_m / log.route_length_m, 1.0)
 
 
-def infraction_penalty(infractions: dict[str, int]) -> float:
-    """prod_j p_j ** n_j (1.0 without infractions)."""
-    penalty = 1.0
-    for kind, n in infractions.items():
-        if kind not in PENALTIES:
-            raise ValueError(f"unknown infraction {kind!r}; known: {', '.join(PENALTIES)}")
-        penalty *= PENALTIES[kind] ** int(n)
+def _check_version(leaderboard: str) -> None:
+    if leaderboard not in LEADERBOARDS:
+        raise ValueError(f"unknown leaderboard {leaderboard!r}; known: {', '.join(LEADERBOARDS)}")
+
+
+def infraction_penalty(infractions: dict[str, int], min_speed_values: Sequence[float] = (),
+                       off_road_percent: float = 0.0,
+                       leaderboard: str = DEFAULT_LEADERBOARD) -> float:
+    """The route's infraction penalty under `leaderboard` (1.0 without infractions).
+
+    `infractions` counts events by kind; the minimum-speed events are given by their values
+    (`min_speed_values`, %), which must match `infractions["min_speed"]` when that is present.
+    """
+    _check_version(leaderboard)
+    for kind in infractions:
+        if kind not in INFRACTIONS:
+            raise ValueError(f"unknown infraction {kind!r}; known: {', '.join(INFRACTIONS)}")
+    n_min_speed = int(infractions.get(MIN_SPEED, len(min_speed_values)))
+    if n_min_speed != len(min_speed_values):
+        raise ValueError(f"{n_min_speed} minimum-speed events but {len(min_speed_values)} values")
+    off_factor = 1.0 - min(max(off_road_percent, 0.0), 100.0) / 100.0
+    fixed = {k: int(n) for k, n in infractions.items() if k != MIN_SPEED}
+    if leaderboard == "2.1":
+        total = sum(INFRACTION_WEIGHTS_2_1[k] * n for k, n in fixed.items())
+        total += sum(MIN_SPEED_PENALTY["2.1"] * (1.0 - v / 100.0) for v in min_speed_values)
+        return off_factor / (1.0 + total)
+    values = PENALTY_VALUES[leaderboard]
+    penalty = off_factor
+    for kind, n in fixed.items():
+        penalty *= values.get(kind, 1.0) ** n      # 1.0 has no timeout / yield events
+    if leaderboard == "2.0":
+        for v in min_speed_values:
+            penalty *= 1.0 - (1.0 - MIN_SPEED_PENALTY["2.0"]) * (1.0 - v / 100.0)
     return penalty
 
 
-def score_route(log: RouteLog) -> dict:
+def score_route(log: RouteLog, leaderboard: str = DEFAULT_LEADERBOARD) -> dict:
+    """One route's leaderboard scores (and what they were computed from)."""
     rc = route_completion(log)
-    penalty = infraction_penalty(log.infractions)
+    min_speed = list(log.min_speed_values) if leaderboard != "1.0" else []
+    infractions = dict(log.infractions)
+    scored = {k: n for k, n in infractions.items() if leaderboard != "1.0" or k != MIN_SPEED}
+    penalty = infraction_penalty(scored, min_speed, log.off_road_percent, leaderboard)
     return {"scenario": log.scenario, "seed": log.seed, "policy": log.policy,
-            "route_completion": rc, "infraction_penalty": penalty, "driving_score": rc * penalty,
-            "infractions": dict(log.infractions), "instruction": log.instruction,
+            "leaderboard": leaderboard, "route_completion": rc, "infraction_penalty": penalty,
+            "driving_score": max(rc * penalty, 0.0), "infractions": infractions,
+            "instruction": log.instruction,
             "instruction_success": bool(log.instruction_completed), "ended_by": log.ended_by,
             "progress_m": log.progress_m, "route_length_m": log.route_length_m,
-            "off_road_m": log.off_road_m, "duration_s": log.duration_s}
+            "off_road_m": log.off_road_m, "off_road_percent": log.off_road_percent,
+            "min_speed_values": list(log.min_speed_values),
+            "min_speed_checkpoints": list(log.min_speed_checkpoints),
+            "duration_s": log.duration_s}
+
+
+def rescore(row: dict, leaderboard: str) -> dict:
+    """A `score_route` row scored again under another leaderboard version (the row keeps all
+    that the scores are computed from)."""
+    log = RouteLog(row["scenario"], row["seed"], row["policy"], row["route_length_m"],
+                   progress_m=row["progress_m"], off_road_m=row["off_road_m"],
+                   duration_s=row.get("duration_s", 0.0),
+                   infractions=dict(row["infractions"]), instruction=row.get("instruction", ""),
+                   instruction_completed=row.get("instruction_success", False),
+                   ended_by=row.get("ended_by", ""),
+                   min_speed_values=list(row.get("min_speed_values", [])),
+                   min_speed_checkpoints=list(row.get("min_speed_checkpoints", [])))
+    return {**row, **score_route(log, leaderboard)}
+
+
+def by_leaderboard(routes: Sequence[dict]) -> dict[str, dict]:
+    """{version: aggregate} of the same routes under every leaderboard version."""
+    return {v: aggregate([rescore(r, v) for r in routes]) for v in LEADERBOARDS}
 
 
 def aggregate(routes: Sequence[dict]) -> dict:
@@ -94,7 +200,9 @@ def aggregate(routes: Sequence[dict]) -> dict:
         return {"routes": 0}
     mean = lambda key: float(np.mean([r[key] for r in routes]))  # noqa: E731
     kinds = sorted({k for r in routes for k in r["infractions"]})
-    return {"routes": len(routes), "driving_score": mean("driving_score"),
+    versions = sorted({r.get("leaderboard", DEFAULT_LEADERBOARD) for r in routes})
+    return {"routes": len(routes), "leaderboard": versions[0] if len(versions) == 1 else versions,
+            "driving_score": mean("driving_score"),
             "route_completion": mean("route_completion"),
             "infraction_penalty": mean("infraction_penalty"),
             "instruction_success_rate": mean("instruction_success"),
@@ -117,6 +225,49 @@ def collision_kind(ego_box, agents: Iterable[dict]) -> str:
     return "collision_vehicle"
 
 
+class MinSpeedTest:
+    """scenario_runner's `MinimumSpeedRouteTest` on our routes (see the module docstring)."""
+
+    def __init__(self, log: RouteLog, checkpoints: int = MIN_SPEED_CHECKPOINTS):
+        self.log = log
+        self.checkpoint_m = log.route_length_m / checkpoints
+        self._last_m = 0.0
+        self._ego = self._traffic = 0.0
+        self._points = 0
+        self.done = False
+
+    def step(self, driven_m: float, ego_speed: float | None, agents: Sequence[dict]) -> None:
+        if self.done:
+            return
+        if driven_m >= self.log.route_length_m:     # the leaderboard ends the route here
+            self.end(driven_m)
+            return
+        if driven_m - self._last_m > self.checkpoint_m:
+            self._checkpoint()
+            self._last_m = driven_m
+        traffic = [float(a["speed"]) for a in agents
+                   if a.get("category") in VEHICLE_CATEGORIES and "speed" in a]
+        if ego_speed is not None and traffic:
+            self._traffic += float(np.mean(traffic))
+            self._ego += abs(float(ego_speed))
+            self._points += 1
+
+    def end(self, driven_m: float) -> None:
+        if not self.done and driven_m / self.log.route_length_m > MIN_SPEED_FINAL_FRACTION:
+            self._checkpoint()
+        self.done = True
+
+    def _checkpoint(self) -> None:
+        value = 100.0
+        if self._points > 0 and self._traffic:
+            value = round(self._ego / self._traffic * 100.0, 2)
+        self.log.min_speed_checkpoints.append(value)
+        if value < 100.0:
+            self.log.min_speed_event(value)
+        self._ego = self._traffic = 0.0
+        self._points = 0
+
+
 class RouteTracker:
     """Builds a RouteLog from per-step ground truth: call `step(...)` after every sim step."""
 
@@ -124,12 +275,17 @@ class RouteTracker:
         self.log = log
         self._last_xy: tuple[float, float] | None = None
         self._in_collision = False
+        self._min_speed = MinSpeedTest(log)
         self.ended = False
 
     def step(self, time_s: float, x: float, y: float, ego_box, collision: bool, off_road: bool,
-             agents: Iterable[dict] = (), instruction_completed: bool = False) -> None:
+             agents: Iterable[dict] = (), instruction_completed: bool = False,
+             ego_speed: float | None = None) -> None:
+        """`agents`: the other agents' ground truth (box, category, speed); `ego_speed` (m/s)
+        feeds the minimum-speed test (without it no checkpoint has data: 100 %)."""
         if self.ended:
             return
+        agents = list(agents)
         if self._last_xy is not None:
             dist = math.hypot(x - self._last_xy[0], y - self._last_xy[1])
             if off_road:
@@ -138,13 +294,18 @@ class RouteTracker:
                 self.log.progress_m += dist
         self._last_xy = (x, y)
         self.log.duration_s = time_s
+        self._min_speed.step(self.log.driven_m, ego_speed, agents)
         if collision and not self._in_collision:          # one infraction per contact event
             self.log.count(collision_kind(ego_box, agents))
         self._in_collision = collision
-        if instruction_completed and not self.log.infractions and not off_road:
+        # (a minimum-speed checkpoint judges a quarter of the route, not a moment: it does
+        # not stop an instruction from counting as completed)
+        blocking = any(k != MIN_SPEED for k in self.log.infractions)
+        if instruction_completed and not blocking and not off_road:
             self.log.instruction_completed = True
 
     def end(self, reason: str) -> None:
         if not self.ended:
+            self._min_speed.end(self.log.driven_m)
             self.log.ended_by = reason
             self.ended = True
