@@ -12,6 +12,7 @@ import platform
 from pathlib import Path
 
 from vla_driving.apps.tables import format_table, human_bytes
+from vla_driving.resources import find_bundle
 
 TARGET_ORT_SPEEDUP = 1.5
 TARGET_INT4_SHRINK = 3.5
@@ -20,7 +21,7 @@ TARGET_META_POINTS = 1.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bundle", required=True, help="bundle directory")
+    parser.add_argument("--bundle", type=find_bundle, required=True, help="bundle directory")
     parser.add_argument("--json", default="", help="also write the figures to this JSON file")
     parser.add_argument("--iters", type=int, default=50, help="timed calls per backend")
     parser.add_argument("--batch", type=int, default=1, help="encoder batch size")

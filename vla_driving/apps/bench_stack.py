@@ -26,6 +26,7 @@ from vla_driving.policy.base import DrivingPolicy
 from vla_driving.policy.factory import make_policy
 from vla_driving.policy.planner_outputs import percentiles
 from vla_driving.policy.wrappers import PolicyWrapper
+from vla_driving.resources import find_bundle
 
 DEFAULT_PROFILE = profile_path("sim.yaml")   # the checkout's, else the installed share's
 BASELINE = "constant_velocity"
@@ -60,7 +61,7 @@ class Capture(PolicyWrapper):
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--bundle", default="models/default",
+    parser.add_argument("--bundle", type=find_bundle, default="models/default",
                         help=f"model bundle directory, or '{BASELINE}' for the baseline")
     parser.add_argument("--config", default=str(DEFAULT_PROFILE), help="profile YAML (sim)")
     parser.add_argument("--duration", type=float, default=10.0, help="wall seconds to run")

@@ -26,18 +26,16 @@ from vla_driving.evaluation.policies import EXPERT_RECORDED, baseline_policies, 
 from vla_driving.evaluation.replay import ReplayConfig
 from vla_driving.apps.eval_replay import run_replay
 from vla_driving.evaluation.report import CLEAN, headline, markdown_table, write_report
+from vla_driving.resources import package_file
 
 LOG = logging.getLogger(__name__)
-REPO_BUNDLE = Path(__file__).resolve().parents[2] / "models" / "default"
+DEFAULT_BUNDLE = Path("models") / "default"
 EPISODES_DIR = "expert_episodes"
 
 
 def default_bundle() -> Path:
     """models/default of the source tree, else of the installed share directory."""
-    if (REPO_BUNDLE / "manifest.json").is_file():
-        return REPO_BUNDLE
-    share = Path(sys.prefix) / "share" / "vla_driving" / "models" / "default"
-    return share if (share / "manifest.json").is_file() else REPO_BUNDLE
+    return package_file(DEFAULT_BUNDLE)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

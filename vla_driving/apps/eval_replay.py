@@ -26,6 +26,7 @@ from vla_driving.evaluation.policies import EXPERT_RECORDED, MODEL, baseline_pol
 from vla_driving.evaluation.profiles import profile_path
 from vla_driving.evaluation.replay import Corruption, ReplayConfig, replay_policy
 from vla_driving.evaluation.report import CLEAN, evaluate_runs, headline_rows, markdown_table, to_jsonable, write_report
+from vla_driving.resources import find_bundle
 
 LOG = logging.getLogger(__name__)
 ALL = "all"
@@ -35,7 +36,8 @@ REPLAY_PROFILE = profile_path("replay.yaml")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bags", nargs="+", help="rosbag2 folders or .db3/.mcap files")
-    parser.add_argument("--bundle", default="", help="model bundle directory (omit: baselines only)")
+    parser.add_argument("--bundle", type=find_bundle, default="",
+                        help="model bundle directory (omit: baselines only)")
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     parser.add_argument("--out", type=Path, help="write the report directory here")
     parser.add_argument("--corruptions", nargs="*", default=[], metavar="NAME",

@@ -16,12 +16,13 @@ import numpy as np
 from vla_driving.apps.export_args import add_data_argument
 from vla_driving.engines.config import PRECISIONS, EngineConfig
 from vla_driving.apps.tables import format_table, human_bytes
+from vla_driving.resources import find_bundle
 
 CALIBRATION_BATCH = 8
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("bundle", help="bundle directory")
+    parser.add_argument("bundle", type=find_bundle, help="bundle directory")
     parser.add_argument("--precision", nargs="+", default=["fp16"], choices=PRECISIONS,
                         help="plans to build (int8 calibrates on --data frames)")
     parser.add_argument("--cache-dir", default="", help="plan cache (default <bundle>/engines)")

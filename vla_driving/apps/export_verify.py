@@ -6,10 +6,11 @@ import argparse
 import sys
 
 from vla_driving.bundle import BundleError, verify_bundle
+from vla_driving.resources import find_bundle
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("bundle", help="bundle directory (with manifest.json)")
+    parser.add_argument("bundle", type=find_bundle, help="bundle directory (with manifest.json)")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -10,20 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from vla_driving.constants import FASTDDS_PROFILE_ENV, FASTDDS_PROFILE_FILE, PACKAGE
+from vla_driving.constants import FASTDDS_PROFILE_ENV, FASTDDS_PROFILE_FILE
+from vla_driving.resources import package_file
 
 
 def local_dds_profile() -> Path | None:
     """The shared-memory-only Fast DDS profile: from the checkout, else the installed share."""
-    checkout = Path(__file__).resolve().parents[2] / "config" / FASTDDS_PROFILE_FILE
-    if checkout.is_file():
-        return checkout
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        installed = Path(get_package_share_directory(PACKAGE)) / "config" / FASTDDS_PROFILE_FILE
-    except (ImportError, LookupError, ValueError):
-        return None
-    return installed if installed.is_file() else None
+    profile = package_file(Path("config") / FASTDDS_PROFILE_FILE)
+    return profile if profile.is_file() else None
 
 
 def ensure_local_dds(env: dict | None = None) -> dict:
