@@ -16,9 +16,11 @@ import torch
 from torch.utils.data import Dataset
 
 from vla_driving.configuration import Config, param
-from vla_driving.constants import FRAME_INTERVAL_S, NS_PER_S
+from vla_driving.constants import FRAME_INTERVAL_S
 from vla_driving.data import BagTopics, LabelConfig, build_samples, read_bag
 from vla_driving.data.images import decode_image
+from vla_driving.model.frames import pick_frames
+from vla_driving.model.processor import stored_frame
 
 from .difficulty import difficulty
 from .text import annotate
@@ -87,20 +89,17 @@ class DrivingDataset(Dataset):
         return self.episodes[e], self.episodes[e].samples[i]
 
     def _images(self, episode: _Episode, stamp: int) -> torch.Tensor:
+        """T x N x 3 x S x S uint8: the frames and storage form of the model's processor
+        (`pick_frames` at or before each history time, `stored_frame`)."""
         cfg = self.cfg
         size = cfg.image_size
         if not episode.frames:
             return torch.zeros((cfg.history, 0, 3, size, size), dtype=torch.uint8)
         out = np.zeros((cfg.history, len(cfg.cameras), 3, size, size), dtype=np.uint8)
-        for k in range(cfg.history):
-            t = stamp - int(round((cfg.history - 1 - k) * cfg.history_dt_s * NS_PER_S))
-            for n, cam in enumerate(cfg.cameras):
-                stamps, data = episode.frames[cam]
-                j = int(np.clip(np.searchsorted(stamps, t, side="right") - 1, 0, len(stamps) - 1))
-                img = decode_image(*data[j])
-                if img.shape[0] != size or img.shape[1] != size:
-                    img = _resize(img, size)
-                out[k, n] = img.transpose(2, 0, 1)
+        for n, cam in enumerate(cfg.cameras):
+            stamps, data = episode.frames[cam]
+            for k, j in enumerate(pick_frames(stamps, cfg.history, cfg.history_dt_s, stamp)):
+                out[k, n] = stored_frame(decode_image(*data[j]), size)
         return torch.from_numpy(out)
 
     def __getitem__(self, index: int) -> dict:
@@ -124,12 +123,6 @@ class DrivingDataset(Dataset):
             "episode": s.episode,
             "stamp_ns": int(s.stamp_ns),
         }
-
-
-def _resize(img: np.ndarray, size: int) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(img).resize((size, size), Image.BILINEAR))
 
 
 def collate(batch: list[dict]) -> dict:

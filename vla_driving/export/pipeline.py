@@ -127,14 +127,10 @@ def save_policy_weights(model, out_dir: Path) -> dict:
 
 
 def preprocessing_entry(cfg, cameras: list[str]) -> dict:
-    from vla_driving.sensors.preprocess import PreprocessSpec
+    """The manifest's `preprocessing`: the processor's config, which the run time reads back."""
+    from vla_driving.model.processor import VlaProcessor
 
-    v = cfg.vision
-    spec = PreprocessSpec(resize=(v.image_size, v.image_size), mean=tuple(v.image_mean),
-                          std=tuple(v.image_std))
-    return {"spec": spec.to_dict(), "cameras": list(cameras), "num_frames": v.num_frames,
-            "frame_interval_s": v.frame_interval_s,
-            "layout": "[B, T*N, 3, S, S], frame-major, oldest first"}
+    return VlaProcessor.from_config(cfg, cameras).to_manifest()
 
 
 def copy_tokenizer(checkpoint: Path, out_dir: Path) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from vla_driving.model.llm import decoder_step
-from vla_driving.model.prompt import driving_prompt
+from vla_driving.model.processor import prompt_ids
 from vla_driving.model.tokenizer import TextTokenizer
 from vla_driving.model.vision import normalise_images
 from vla_driving.model.vla import ActionOutput, VLAModel
@@ -28,8 +28,15 @@ def encode_prompts(tokenizer: TextTokenizer, texts: list[str]) -> list[list[int]
 
 
 def driving_prompts(tokenizer: TextTokenizer, ego, past, instructions) -> list[list[int]]:
-    texts = [driving_prompt(e, p, s) for e, p, s in zip(ego.tolist(), past.tolist(), instructions)]
-    return encode_prompts(tokenizer, texts)
+    """The driving prompts' token ids (the processor's `prompt_ids`)."""
+    return prompt_ids(tokenizer, ego, past, instructions)
+
+
+@torch.no_grad()
+def action_pass(model: VLAModel, images: torch.Tensor, ego: torch.Tensor, past: torch.Tensor,
+                prompts: list[list[int]]) -> ActionOutput:
+    """One forward pass over prepared inputs (normalised images, prompt ids): the action head."""
+    return model(images, ego, past, prompts, None, use_queries=True).actions
 
 
 @torch.no_grad()
@@ -38,7 +45,7 @@ def plan_actions(model: VLAModel, tokenizer: TextTokenizer, images_uint8: torch.
     """The real-time path: one forward pass, no decoding."""
     images = normalise_images(images_uint8, model.cfg.vision)
     prompts = driving_prompts(tokenizer, ego, past, instructions)
-    return model(images, ego, past, prompts, None, use_queries=True).actions
+    return action_pass(model, images, ego, past, prompts)
 
 
 @torch.no_grad()

@@ -108,17 +108,40 @@ class VisualFrontend(nn.Module):
 def normalise_images(images: torch.Tensor, cfg: VisionConfig) -> torch.Tensor:
     """uint8 [B, T, N, 3, H, W] -> float32 [B, T*N, 3, S, S] as `VisualFrontend` expects.
 
-    Resizes (bilinear, antialiased) when the camera size differs from `cfg.image_size`.
+    Resizes (bilinear, antialiased) when the camera size differs from `cfg.image_size`. The
+    bundle's processor (`processor.VlaProcessor.images`) runs the same transform from the
+    manifest's spec.
     """
-    if images.dim() != 6 or images.shape[1:3] != (cfg.num_frames, cfg.num_views):
-        raise ValueError(f"images: expected [B, {cfg.num_frames}, {cfg.num_views}, 3, H, W], "
+    return normalise_uint8(images, cfg.num_frames, cfg.num_views, (cfg.image_size, cfg.image_size),
+                           cfg.image_mean, cfg.image_std)
+
+
+def normalise_uint8(images: torch.Tensor, frames: int, views: int, size: tuple[int, int] | None,
+                    mean, std, crop: tuple[int, int, int, int] | None = None,
+                    resample: str = "bilinear", bgr: bool = False) -> torch.Tensor:
+    """uint8 [B, T, N, 3, H, W] -> float32 [B, T*N, 3, h, w]: crop (top, left, height, width),
+    scale to [0, 1], resize to `size` (None: keep), (x - mean) / std, RGB -> BGR if asked."""
+    if images.dim() != 6 or images.shape[1:3] != (frames, views):
+        raise ValueError(f"images: expected [B, {frames}, {views}, 3, H, W], "
                          f"got {tuple(images.shape)}")
     b, t, n = images.shape[:3]
+    if crop is not None:
+        top, left, height, width = crop
+        if top + height > images.shape[-2] or left + width > images.shape[-1]:
+            raise ValueError(f"crop {crop} does not fit images of {tuple(images.shape[-2:])}")
+        images = images[..., top:top + height, left:left + width]
     x = images.reshape(b * t * n, *images.shape[3:]).float() / 255.0
-    if x.shape[-2:] != (cfg.image_size, cfg.image_size):
-        x = F.interpolate(x, size=(cfg.image_size, cfg.image_size), mode="bilinear",
-                          antialias=True, align_corners=False)
-    mean = torch.tensor(cfg.image_mean).view(1, 3, 1, 1)
-    std = torch.tensor(cfg.image_std).view(1, 3, 1, 1)
+    if size is not None and x.shape[-2:] != tuple(size):
+        x = _resize(x, tuple(size), resample)
+    mean = torch.tensor(mean).view(1, 3, 1, 1)
+    std = torch.tensor(std).view(1, 3, 1, 1)
     x = (x - mean) / std
-    return x.reshape(b, t * n, 3, cfg.image_size, cfg.image_size)
+    if bgr:
+        x = x.flip(1)
+    return x.reshape(b, t * n, 3, *x.shape[-2:])
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int], resample: str) -> torch.Tensor:
+    if resample == "nearest":
+        return F.interpolate(x, size=size, mode="nearest")
+    return F.interpolate(x, size=size, mode=resample, antialias=True, align_corners=False)

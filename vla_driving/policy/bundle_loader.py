@@ -24,6 +24,7 @@ class LoadedBundle:
     tokenizer: Any      # vla_driving.model.tokenizer.TextTokenizer
     encoder: Any        # vla_driving.engines.Engine
     torch_frontend: Any  # the full-precision torch frontend (reference)
+    processor: Any = None  # vla_driving.model.processor.VlaProcessor, from the manifest
 
 
 def _load_llm(root: Path, manifest: Manifest, device: str):
@@ -37,6 +38,16 @@ def _load_llm(root: Path, manifest: Manifest, device: str):
     if fmt == "hf":
         return CastingLLM(load_hf_llm(directory, device))
     raise BundleError(f"{root}: unknown LLM format {fmt!r} (known: gptq, hf)")
+
+
+def _load_processor(root: Path, manifest: Manifest):
+    """The model's processor from the manifest's preprocessing, checked against the architecture."""
+    from vla_driving.model.processor import VlaProcessor
+
+    try:
+        return VlaProcessor.from_manifest(manifest.preprocessing, manifest.architecture)
+    except ValueError as exc:
+        raise PolicyUnavailableError(f"{root}: {exc}") from exc
 
 
 def _load_policy_model(root: Path, manifest: Manifest, device: str):
@@ -57,7 +68,8 @@ def _load_policy_model(root: Path, manifest: Manifest, device: str):
 
 
 def load_bundle(path: str | Path, engine_cfg=None, device: str | None = None) -> LoadedBundle:
-    """Verify, then load: encoder engine (per `engine_cfg`), LLM, head weights, tokenizer."""
+    """Verify, then load: processor (from the manifest), encoder engine (per `engine_cfg`), LLM,
+    head weights, tokenizer."""
     from vla_driving.engines.base import TensorSpec
     from vla_driving.engines.config import EngineConfig
     from vla_driving.engines.engine_module import EngineModule
@@ -73,6 +85,7 @@ def load_bundle(path: str | Path, engine_cfg=None, device: str | None = None) ->
         raise PolicyUnavailableError(str(exc)) from exc
     cfg = engine_cfg or EngineConfig()
     device = device or resolve_device(cfg.device)
+    processor = _load_processor(root, manifest)
     model = _load_policy_model(root, manifest, device)
     entry = manifest.engines[ENCODER]
     inputs = [TensorSpec.from_dict(s) for s in entry["inputs"]]
@@ -83,4 +96,4 @@ def load_bundle(path: str | Path, engine_cfg=None, device: str | None = None) ->
                             torch_factory=lambda: TorchEngine(frontend, inputs, outputs, device))
     model.frontend = EngineModule(encoder)
     return LoadedBundle(root, manifest, model, TextTokenizer.load(root / manifest.tokenizer),
-                        encoder, frontend)
+                        encoder, frontend, processor)
