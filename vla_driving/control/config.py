@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vla_driving.configuration import Config, ConfigError, param
+from vla_driving.sensors.config import OdometryLimits
+
+from vla_driving.control.validator import ValidatorConfig
 
 LATERAL_TRACKERS = ("pure_pursuit", "stanley")
 OUTPUT_TYPES = ("twist", "ackermann", "carla", "autoware")
@@ -40,8 +43,13 @@ class WatchdogConfig(Config):
     odom_timeout_s: float = param(0.3, "stop when odometry is older than this", low=0.01, high=10.0)
     max_plan_delay_s: float = param(2.0, "reject plans whose image stamp is older than this on "
                                     "arrival", low=0.01, high=30.0)
+    max_plan_future_s: float = param(0.5, "reject plans stamped further ahead of the clock than "
+                                     "this (a simulator bridge publishes frames a step before "
+                                     "/clock)", low=0.0, high=10.0)
     stop_on_planner_error: bool = param(True, "a planner error status triggers a comfortable stop")
-    comfort_decel_m_s2: float = param(2.0, "deceleration of the comfortable stop", low=0.1, high=8.0)
+    comfort_decel_m_s2: float = param(2.0, "deceleration of the comfortable stop: the speed "
+                                      "command ramps from the last command to zero at this rate",
+                                      low=0.1, high=8.0)
 
 
 @dataclass
@@ -68,6 +76,9 @@ class ControllerConfig(Config):
     speed_pid: PidConfig = param(PidConfig(), "longitudinal PID on speed error")
     vehicle: VehicleConfig = param(VehicleConfig(), "vehicle geometry and limits")
     watchdog: WatchdogConfig = param(WatchdogConfig(), "safety watchdog bounds")
+    validator: ValidatorConfig = param(ValidatorConfig(), "trajectory checks before a plan is "
+                                       "tracked (after Autoware planning_validator)")
+    odometry: OdometryLimits = param(OdometryLimits(), "physical bounds of accepted odometry")
 
     def validate(self) -> None:
         if self.watchdog.plan_timeout_s < 1.0 / self.rate_hz:

@@ -34,6 +34,7 @@ class Watchdog:
         self.cfg = cfg
         self._plan_received_ns: int | None = None
         self._odom_ns: int | None = None
+        self._odom_received_ns: int | None = None
         self._error: str | None = None
         self._error_ns: int | None = None
 
@@ -42,8 +43,10 @@ class Watchdog:
         if self._error is not None and self._error_ns is not None and now_ns >= self._error_ns:
             self._error = None  # a fresh plan after the error: resume
 
-    def odometry_received(self, stamp_ns: int) -> None:
+    def odometry_received(self, stamp_ns: int, now_ns: int | None = None) -> None:
+        """Odometry of time `stamp_ns` arrived at `now_ns` (its age counts from the older)."""
         self._odom_ns = stamp_ns
+        self._odom_received_ns = now_ns if now_ns else None   # 0: no clock yet (sim time)
 
     def planner_error(self, message: str, now_ns: int) -> None:
         if self.cfg.stop_on_planner_error:
@@ -51,7 +54,11 @@ class Watchdog:
 
     def check(self, now_ns: int) -> WatchdogState:
         plan_age = None if self._plan_received_ns is None else (now_ns - self._plan_received_ns) / NS_PER_S
-        odom_age = None if self._odom_ns is None else (now_ns - self._odom_ns) / NS_PER_S
+        odom_age = None
+        if self._odom_ns is not None:
+            oldest = min(self._odom_ns, now_ns if self._odom_received_ns is None
+                         else self._odom_received_ns)
+            odom_age = (now_ns - oldest) / NS_PER_S
         if self._error is not None:
             return WatchdogState(False, f"{PLANNER_ERROR}: {self._error}", plan_age, odom_age)
         if odom_age is None:

@@ -36,6 +36,12 @@ class CycleResult:
     latency_s: dict[str, float] = field(default_factory=dict)
 
 
+def input_age_s(now_ns: int, stamp_ns: int, received_ns: int | None) -> float:
+    """How old an input is: the larger of its age by stamp and since it was received."""
+    ages = [now_ns - stamp_ns] + ([] if received_ns is None else [now_ns - received_ns])
+    return max(ages) / NS_PER_S
+
+
 class PlannerCore:
     def __init__(self, cfg: PlannerConfig, policy: DrivingPolicy, ingest: Ingest) -> None:
         self.cfg = cfg
@@ -61,12 +67,17 @@ class PlannerCore:
         if not history:
             return None, "no synchronised camera set yet"
         latest = history[-1]
-        age_s = (now_ns - latest.stamp_ns) / NS_PER_S
+        # age on this node's clock since receipt, and since the stamp: a frame stamped in the
+        # future cannot keep itself fresh
+        age_s = input_age_s(now_ns, latest.stamp_ns, self.ingest.set_received_ns)
         if age_s > self.cfg.max_input_age_s:
             return None, f"camera input stale ({age_s:.3f} s > {self.cfg.max_input_age_s} s)"
         ego = self.ingest.ego
         if ego is None:
             return None, "no odometry yet"
+        ego_age_s = input_age_s(now_ns, ego.stamp_ns, self.ingest.ego_received_ns)
+        if ego_age_s > self.cfg.max_input_age_s:
+            return None, f"odometry stale ({ego_age_s:.3f} s > {self.cfg.max_input_age_s} s)"
         instruction = self.ingest.instruction
         if instruction != self._last_instruction:
             self._last_instruction, self._want_text = instruction, True

@@ -42,6 +42,7 @@ class ControllerNode(Node):
         self.last_command: ControlCommand | None = None
         self.tick_wall_s: deque[float] = deque(maxlen=TICK_WINDOW)  # for rate-jitter figures
         self.rejected_plans = 0
+        self.rejected_odometry = 0
         self._last_diag_ns = 0
         self._last_mode = ""
         self.pub = self.create_publisher(self.msg_type, self.cfg.control_topic, COMMAND_QOS)
@@ -56,9 +57,13 @@ class ControllerNode(Node):
 
     def _on_odom(self, msg: Odometry) -> None:
         try:
-            self.core.on_odometry(ego_from_odometry(odometry_fields(msg), self.core.poses.latest))
+            ego = ego_from_odometry(odometry_fields(msg), self.core.poses.latest, self.cfg.odometry)
+            why = self.core.on_odometry(ego, self._now_ns())
         except OdometryError as exc:
-            self.get_logger().warning(f"odometry refused: {exc}", throttle_duration_sec=1.0)
+            why = str(exc)
+        if why is not None:
+            self.rejected_odometry += 1
+            self.get_logger().warning(f"odometry refused: {why}", throttle_duration_sec=1.0)
 
     def _on_path(self, msg: Path) -> None:
         wp = np.array([[p.pose.position.x, p.pose.position.y] for p in msg.poses], dtype=np.float64)
@@ -66,6 +71,8 @@ class ControllerNode(Node):
         if why is not None:
             self.rejected_plans += 1
             self.get_logger().warning(f"plan rejected: {why}", throttle_duration_sec=1.0)
+            if self.core.last_validation is not None and not self.core.last_validation.ok:
+                self._last_diag_ns = 0  # report an invalid trajectory on the next tick
 
     def _on_status(self, msg: String) -> None:
         ok, error = parse_status(msg.data)
@@ -94,11 +101,25 @@ class ControllerNode(Node):
         values = {"mode": cmd.mode, "reason": cmd.reason, "output": self.adapter.name,
                   "speed_cmd": f"{cmd.speed:.3f}", "steering_cmd": f"{cmd.steering_angle:.4f}",
                   "rejected_plans": str(self.rejected_plans),
+                  "rejected_odometry": str(self.rejected_odometry),
+
                   "plan_age_s": "" if state is None or state.plan_age_s is None else f"{state.plan_age_s:.3f}",
                   "odom_age_s": "" if state is None or state.odom_age_s is None else f"{state.odom_age_s:.3f}"}
         status.values = [KeyValue(key=k, value=v) for k, v in values.items()]
         self.diag_pub.publish(DiagnosticArray(header=Header(stamp=ns_to_stamp(now)),
-                                              status=[status]))
+                                              status=[status, self._validator_status()]))
+
+    def _validator_status(self) -> DiagnosticStatus:
+        """Autoware planning_validator style: the last plan's checks and counts per check."""
+        last = self.core.last_validation
+        bad = last is not None and not last.ok
+        values = {"invalid_plans": str(sum(self.core.invalid_plans.values())),
+                  **{f"invalid.{k}": str(n) for k, n in sorted(self.core.invalid_plans.items())}}
+        return DiagnosticStatus(
+            level=DiagnosticStatus.ERROR if bad else DiagnosticStatus.OK,
+            name=f"{NODE_NAME}: trajectory validator", hardware_id=self.get_fully_qualified_name(),
+            message="no plan validated yet" if last is None else f"last plan: {last}",
+            values=[KeyValue(key=k, value=v) for k, v in values.items()])
 
 
 def main(args=None) -> int:

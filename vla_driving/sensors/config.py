@@ -14,6 +14,21 @@ DEFAULT_CAMERA_TOPIC = "/carla/ego_vehicle/{camera}/image"
 
 
 @dataclass
+class OdometryLimits(Config):
+    """Physical bounds of accepted odometry: finite but absurd values (speed 1e30) are refused,
+    not passed on to a planner or a controller."""
+
+    max_speed_m_s: float = param(100.0, "largest accepted |twist.linear.x| and |y| (m/s)",
+                                 low=1.0, high=1000.0)
+    max_yaw_rate_rad_s: float = param(5.0, "largest accepted |twist.angular.z| (rad/s)",
+                                      low=0.1, high=100.0)
+    max_position_m: float = param(1.0e7, "largest accepted |x| and |y| of the pose (m; UTM "
+                                  "northings stay below 1e7)", low=1.0, high=1.0e9)
+    quaternion_tolerance: float = param(0.1, "largest accepted | |q| - 1 | of the orientation",
+                                        low=1e-6, high=1.0)
+
+
+@dataclass
 class IngestConfig(Config):
     """Which cameras to read, how to synchronise them and what input to refuse."""
 
@@ -48,6 +63,11 @@ class IngestConfig(Config):
                          low=1, high=64)
     max_frame_age_s: float = param(1.0, "frames older than this (ROS clock - stamp) are "
                                         "rejected as stale", low=0.0, high=60.0)
+    max_future_s: float = param(0.5, "frames and odometry stamped further ahead of the ROS "
+                                "clock than this are rejected (a bridge publishes sensors a step "
+                                "before /clock; a clock off by days must not freeze the input)",
+                                low=0.0, high=10.0)
+    odometry: OdometryLimits = param(OdometryLimits(), "physical bounds of accepted odometry")
     max_width: int = param(4096, "largest accepted image width (px)", low=1, high=16384)
     max_height: int = param(4096, "largest accepted image height (px)", low=1, high=16384)
     max_instruction_chars: int = param(256, "longest accepted instruction", low=1, high=10000)

@@ -26,6 +26,7 @@ from vla_driving.sensors.sync import MultiViewSync
 REASON_UNKNOWN_CAMERA = "unknown_camera"
 REASON_STAMP_BACKWARDS = "stamp_not_increasing"
 REASON_STALE = "stale"
+REASON_FUTURE = "future_stamp"
 REASON_TOO_LONG = "too_long"
 REASON_NOT_TEXT = "not_text"
 REASON_UNEXPECTED = "unexpected_error"
@@ -74,6 +75,8 @@ class Ingest:
                                                        SOURCE_INSTRUCTION)}
         self.latency_ns: deque[int] = deque(maxlen=LATENCY_WINDOW)
         self.ego: EgoState | None = None
+        self.ego_received_ns: int | None = None    # ROS clock when `ego` arrived
+        self.set_received_ns: int | None = None    # ROS clock when the newest set was emitted
         self.instruction = ""
         self.clock_resets = 0
         self.unknown_camera = 0
@@ -117,8 +120,12 @@ class Ingest:
             if last is not None and odom.stamp_ns <= last:
                 return self._reject(SOURCE_ODOMETRY, REASON_STAMP_BACKWARDS,
                                     f"stamp {odom.stamp_ns} ns is not after {last} ns")
+            ahead = self._future(odom.stamp_ns, now_ns)
+            if ahead:
+                return self._reject(SOURCE_ODOMETRY, REASON_FUTURE, ahead)
             try:
-                self.ego = ego_from_odometry(odom, self.ego)
+                self.ego = ego_from_odometry(odom, self.ego, self.config.odometry)
+                self.ego_received_ns = now_ns or None  # 0: no clock yet
             except OdometryError as exc:
                 return self._reject(SOURCE_ODOMETRY, exc.reason, exc.detail)
             self.counters[SOURCE_ODOMETRY].accepted += 1
@@ -175,6 +182,9 @@ class Ingest:
 
     # -- internals ----------------------------------------------------------------------------
     def _check_stamp(self, camera: str, stamp_ns: int, now_ns: int) -> tuple[str, str] | None:
+        ahead = self._future(stamp_ns, now_ns)
+        if ahead:  # checked first: a future frame accepted would block every later one
+            return REASON_FUTURE, ahead
         last = self._last_stamp.get(camera)
         if last is not None and stamp_ns <= last:
             return REASON_STAMP_BACKWARDS, f"stamp {stamp_ns} ns is not after {last} ns"
@@ -185,11 +195,20 @@ class Ingest:
                                   f"{self.config.max_frame_age_s} s allowed")
         return None
 
+    def _future(self, stamp_ns: int, now_ns: int) -> str:
+        """Why `stamp_ns` is too far ahead of the clock ("" when it is not, or no clock yet)."""
+        ahead = stamp_ns - now_ns
+        if now_ns > 0 and ahead > _ns(self.config.max_future_s):
+            return (f"stamped {ahead / NS_PER_S:.3f} s ahead of the clock, at most "
+                    f"{self.config.max_future_s} s allowed")
+        return ""
+
     def _check_clock(self, now_ns: int) -> None:
         if now_ns + CLOCK_JUMP_BACK_NS < self._last_now:
             self.sync.reset()
             self._last_stamp.clear()
             self.ego = None
+            self.ego_received_ns = self.set_received_ns = None
             self.clock_resets += 1
         self._last_now = now_ns
 
@@ -201,6 +220,7 @@ class Ingest:
 
     def _publish(self, sets: list[SyncedSet], now_ns: int) -> None:
         for synced in sets:
+            self.set_received_ns = now_ns or None
             self.latency_ns.append(now_ns - synced.stamp_ns)
             for listener in self._set_listeners:
                 listener(synced)
