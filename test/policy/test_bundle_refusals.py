@@ -15,6 +15,7 @@ from vla_driving.engines.base import InputError
 from vla_driving.engines.config import EngineConfig
 from vla_driving.policy.base import PolicyUnavailableError
 from vla_driving.bundle import ENGINE_CACHE_DIR, MANIFEST_FILE, BundleError, verify_bundle
+from vla_driving.bundle.manifest import content_digest
 from vla_driving.policy.bundle_loader import load_bundle
 
 torch.set_num_threads(2)
@@ -32,10 +33,36 @@ def bundle(pristine, tmp_path):
 
 
 def _edit_manifest(bundle, **changes):
+    """Change entries and re-sign (a consistently written but wrong manifest)."""
     path = bundle / MANIFEST_FILE
     data = json.loads(path.read_text())
     data.update(changes)
+    data["manifest_sha256"] = content_digest(data)
     path.write_text(json.dumps(data))
+
+
+def test_a_one_value_change_of_the_manifest_is_refused_and_changes_the_id(bundle):
+    """Issue 19 item 8: waypoint_scale_m 4.0 -> 5.0 loaded silently with the same bundle id."""
+    path = bundle / MANIFEST_FILE
+    data = json.loads(path.read_text())
+    old_id = verify_bundle(bundle).bundle_id
+    assert data["architecture"]["vla"]["head"]["waypoint_scale_m"] == 4.0
+    data["architecture"]["vla"]["head"]["waypoint_scale_m"] = 5.0
+    path.write_text(json.dumps(data))
+    with pytest.raises(BundleError, match="manifest.json was altered"):
+        verify_bundle(bundle)
+    data["manifest_sha256"] = content_digest(data)   # re-signed: verifies, under another id
+    path.write_text(json.dumps(data))
+    assert verify_bundle(bundle).bundle_id != old_id
+
+
+def test_a_manifest_without_its_digest_is_refused(bundle):
+    path = bundle / MANIFEST_FILE
+    data = json.loads(path.read_text())
+    del data["manifest_sha256"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(BundleError, match="no manifest_sha256"):
+        verify_bundle(bundle)
 
 
 def test_pristine_bundle_verifies(bundle):
@@ -98,6 +125,7 @@ def test_unlisted_file_is_refused_but_the_engine_cache_is_not_content(bundle):
 def test_unsafe_path_in_manifest_is_refused(bundle):
     data = json.loads((bundle / MANIFEST_FILE).read_text())
     data["files"]["../outside"] = {"sha256": "0" * 64, "bytes": 1}
+    data["manifest_sha256"] = content_digest(data)
     (bundle / MANIFEST_FILE).write_text(json.dumps(data))
     with pytest.raises(BundleError, match="unsafe path '../outside'"):
         verify_bundle(bundle)

@@ -2,7 +2,8 @@
 
 The manifest records the format version, the architecture config, every file with its size and
 sha256, the I/O of each engine, the preprocessing, the tokenizer, the precision of each part and
-the tool versions that produced it. This floor sits below `engines/` and `policy/`: it knows
+the tool versions that produced it, and the sha256 of all that (`manifest_sha256`), which the
+bundle id and the verification cover, so a changed config value cannot load silently. This floor sits below `engines/` and `policy/`: it knows
 files and JSON, never a model or a backend.
 """
 
@@ -60,6 +61,13 @@ class Manifest:
     files: dict[str, FileEntry] = field(default_factory=dict)
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
+    manifest_sha256: str = ""            # sha256 of every other entry (`content_digest`)
+
+    @property
+    def bundle_id(self) -> str:
+        """`name@` + the first 12 hex digits of the manifest digest: any change of the manifest
+        (a config value, a file hash, hence any weight) gives another id."""
+        return f"{self.name}@{(self.manifest_sha256 or content_digest(self.to_dict()))[:12]}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,6 +112,13 @@ class Manifest:
         return refs
 
 
+def content_digest(data: dict[str, Any]) -> str:
+    """sha256 of the manifest's canonical JSON without its own `manifest_sha256` entry."""
+    body = {k: v for k, v in data.items() if k != "manifest_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def bundle_files(root: Path) -> list[str]:
     """Relative POSIX paths of every content file (not the manifest or the engine cache)."""
     out = []
@@ -115,10 +130,12 @@ def bundle_files(root: Path) -> list[str]:
 
 
 def write_manifest(root: str | Path, manifest: Manifest) -> Path:
-    """Hash every file of `root` into `manifest.files` and write `manifest.json`."""
+    """Hash every file of `root` into `manifest.files`, the result into `manifest_sha256`, and
+    write `manifest.json`."""
     root = Path(root)
     manifest.files = {rel: FileEntry(sha256_file(root / rel), (root / rel).stat().st_size)
                       for rel in bundle_files(root)}
+    manifest.manifest_sha256 = content_digest(manifest.to_dict())
     path = root / MANIFEST_FILE
     path.write_text(json.dumps(manifest.to_dict(), indent=1, sort_keys=True) + "\n")
     return path

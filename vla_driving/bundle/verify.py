@@ -1,6 +1,7 @@
 """`verify_bundle`: a complete, unaltered bundle of a supported format, or the reason it is not.
 
-It refuses, naming the problem, a bundle that is incomplete, altered, carries unlisted files,
+It refuses, naming the problem, a bundle that is incomplete, altered (a file or the manifest
+itself: `manifest_sha256`), carries unlisted files,
 lists unsafe paths or has another format version, before anything is loaded.
 """
 
@@ -8,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from vla_driving.bundle.manifest import (BundleError, Manifest, bundle_files, read_manifest,
-                                         sha256_file)
+from vla_driving.bundle.manifest import (MANIFEST_FILE, BundleError, Manifest, bundle_files,
+                                         content_digest, read_manifest, sha256_file)
 
 
 def _check_path(rel: str) -> None:
@@ -22,6 +23,12 @@ def verify_bundle(root: str | Path) -> Manifest:
     """The manifest of a complete, unaltered bundle; `BundleError` naming the first problem."""
     root = Path(root)
     manifest = read_manifest(root)
+    if not manifest.manifest_sha256:
+        raise BundleError(f"{root}: {MANIFEST_FILE} carries no manifest_sha256, so its own "
+                          f"content is unprotected; re-write it with bundle.write_manifest")
+    if content_digest(manifest.to_dict()) != manifest.manifest_sha256:
+        raise BundleError(f"{root}: {MANIFEST_FILE} was altered (its content does not match its "
+                          f"manifest_sha256)")
     if not manifest.files:
         raise BundleError(f"{root}: the manifest lists no files")
     for rel, entry in sorted(manifest.files.items()):

@@ -37,7 +37,7 @@ class VlaPolicy(DrivingPolicy):
         if num_threads:
             torch.set_num_threads(num_threads)
         self.bundle = bundle
-        self.bundle_id = f"{bundle.manifest.name}@{bundle.manifest.files[bundle.manifest.weights['file']].sha256[:12]}"
+        self.bundle_id = bundle.manifest.bundle_id   # covers the manifest, hence every file
         self.processor = getattr(bundle, "processor", None) or VlaProcessor.from_manifest(
             bundle.manifest.preprocessing, bundle.manifest.architecture)
         self.cameras = self.processor.cameras
