@@ -83,11 +83,11 @@ def test_lateral_acceleration_of_an_arc_is_speed_times_yaw_rate():
     assert np.abs(lateral_acceleration(straight(), 10.0)).max() == pytest.approx(0.0, abs=1e-9)
 
 
-@pytest.mark.parametrize("yaw_rate, level", [(0.05, "slightly"), (0.15, "moderately"),
-                                             (0.3, "rapidly")])
+@pytest.mark.parametrize("yaw_rate, level", [(0.1, "slightly"), (0.2, "moderately"),
+                                             (0.4, "rapidly")])
 def test_lateral_level_thresholds(yaw_rate, level):
     from vla_driving.data.meta_rules import lateral_level
-    wp, _ = arc(v=10.0, yaw_rate=yaw_rate)             # 0.5, 1.5, 3.0 m/s^2
+    wp, _ = arc(v=10.0, yaw_rate=yaw_rate)             # 1, 2, 4 m/s^2 (defaults: 1.5 and 3)
     assert lateral_level(wp, 10.0, CFG) == level
     assert lateral_level(wp, 10.0, LabelConfig(lateral_moderate_accel=0.2,
                                                 lateral_rapid_accel=0.4)) == "rapidly"
@@ -95,8 +95,9 @@ def test_lateral_level_thresholds(yaw_rate, level):
 
 def test_lateral_level_of_a_lane_change_and_of_an_incomplete_plan():
     from vla_driving.data.meta_rules import lateral_level
-    # 3.5 m in 3 s on a cubic: peak lateral acceleration 6 * 3.5 / 3^2 = 2.33 m/s^2 (sampled)
-    assert lateral_level(lane_change(), 20.0, CFG) == "rapidly"
+    # 3.5 m in 3 s on a cubic: peak lateral acceleration 6 * 3.5 / 3^2 = 2.33 m/s^2 (2.14
+    # sampled every 0.5 s); 1 m: 0.61 m/s^2
+    assert lateral_level(lane_change(), 20.0, CFG) == "moderately"
     assert lateral_level(lane_change(width=1.0), 20.0, CFG) == "slightly"
     partial = straight()
     partial[3:] = np.nan

@@ -40,11 +40,12 @@ class LabelConfig(Config):
                                   "explains, above which: shift (lane change)", low=0.05, high=10.0)
 
     lateral_moderate_accel: float = param(
-        1.0, "peak lateral acceleration (m/s^2) over the horizon from which a turn or shift is "
-        "'moderately' (below: 'slightly'); Sce2DriveX's lateral speed level", low=0.05, high=20.0)
+        1.5, "peak lateral acceleration (m/s^2) over the horizon from which a turn or shift is "
+        "'moderately' (below: 'slightly', within ride comfort); Sce2DriveX's lateral speed "
+        "level", low=0.05, high=20.0)
     lateral_rapid_accel: float = param(
-        2.0, "peak lateral acceleration (m/s^2) from which a turn or shift is 'rapidly'",
-        low=0.05, high=20.0)
+        3.0, "peak lateral acceleration (m/s^2) from which a turn or shift is 'rapidly' "
+        "(brisk; cars stay under about 4 in comfort, see DESIGN.md)", low=0.05, high=20.0)
 
     def validate(self) -> None:
         if self.lateral_rapid_accel < self.lateral_moderate_accel:
