@@ -119,12 +119,31 @@ def load_gptq_llm(directory: str | Path, device: str | None = None):
             with _gptqmodel_output_to_log():
                 wrapped = gptqmodel.GPTQModel.load(str(directory), backend=backend,
                                                    device=device)
-            return CastingLLM(wrapped.model.eval())
+            return CastingLLM(eager_kernels(wrapped.model.eval()))
         except (RuntimeError, ValueError, ImportError) as exc:
             if backend == backends[-1]:
                 raise
             log.warning("GPTQModel kernel %s failed on %s (%s); trying %s", backend, device,
                         exc, backends[-1])
+
+
+def eager_kernels(model):
+    """Undo GPTQModel's `torch.compile` of each quantized linear's `dequantize_weight` (its torch
+    kernel compiles in `post_init`). While dynamo traces it in one thread, transformers'
+    output-capturing `CompileableContextVar` sees `is_torchdynamo_compiling()` and switches to a
+    process-global variable, so a forward in another thread (planning vs. text generation on the
+    same model) reads or resets the other thread's state: "'_contextvars.Token' object has no
+    attribute 'get'" (issue 19, item 5). Eager dequantization also removes the first-use compile
+    (seconds) and dynamo's recompile-limit warnings; the torch kernel caches dequantized 4-bit
+    weights at eval, so compiling gained little."""
+    undone = 0
+    for module in model.modules():
+        if "dequantize_weight" in vars(module):   # the compiled instance attribute
+            del module.dequantize_weight
+            undone += 1
+    if undone:
+        log.debug("GPTQ: %d quantized linears dequantize eagerly (no torch.compile)", undone)
+    return model
 
 
 def load_hf_llm(directory: str | Path, device: str | None = None):

@@ -10,6 +10,7 @@ repaired).
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -44,7 +45,7 @@ class VlaPolicy(DrivingPolicy):
         self.num_frames = self.processor.num_frames
         self.pick_frames = self.processor.picker
         self.history = EgoHistory()
-        self._encoder_s = 0.0
+        self._timing = threading.local()   # infer and describe run in different threads
         bundle.model.frontend.register_forward_pre_hook(self._encoder_start)
         bundle.model.frontend.register_forward_hook(self._encoder_end)
 
@@ -54,10 +55,10 @@ class VlaPolicy(DrivingPolicy):
         return cls(load_bundle(path, engine_cfg))
 
     def _encoder_start(self, module, args) -> None:
-        self._t_encoder = time.perf_counter()
+        self._timing.start = time.perf_counter()
 
     def _encoder_end(self, module, args, output) -> None:
-        self._encoder_s = time.perf_counter() - self._t_encoder
+        self._timing.encoder_s = time.perf_counter() - self._timing.start
 
     def history_frames(self, stamps_ns: list[int]) -> list[int]:
         """The sets the model reads (the planner stacks only these; they are not picked again)."""
@@ -84,7 +85,8 @@ class VlaPolicy(DrivingPolicy):
             plan = self.processor.to_plan(observation.stamp_ns, out, self.bundle_id)
         except ModelOutputError as exc:
             raise MalformedOutputError(str(exc)) from exc
-        plan.latency_s.update({"encoder": self._encoder_s, "llm_head": total - self._encoder_s})
+        encoder_s = getattr(self._timing, "encoder_s", 0.0)
+        plan.latency_s.update({"encoder": encoder_s, "llm_head": total - encoder_s})
         return plan
 
     def describe(self, observation: Observation) -> SceneText:
