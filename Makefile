@@ -10,7 +10,7 @@ export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds-local.xml
 export SDL_VIDEODRIVER := offscreen
 export PYTHONHASHSEED := 0
 
-.PHONY: install test test-slow test-all demo train-default clean
+.PHONY: install test test-slow test-all test-install demo train-default clean
 
 install: $(STAMP)
 
@@ -29,6 +29,19 @@ test-slow: $(STAMP)
 
 test-all: $(STAMP)
 	$(PY) -m pytest -q -m "not gpu"
+
+# Non-editable installs, as a vehicle gets them (an editable install hides packaging bugs): the
+# wheel in a fresh venv and a colcon build (Debian's colcon), each checked from outside the checkout.
+WHEEL_VENV ?= .venv-wheel
+test-install: $(STAMP)
+	rm -rf build/wheel $(WHEEL_VENV) && mkdir -p build/wheel
+	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w build/wheel . 2>build/wheel.log \
+	  || (cat build/wheel.log; exit 1)
+	python3 -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/python -m pip install -q -c requirements-pins.txt \
+	  "$$(ls build/wheel/*.whl)[torch,ros,gptq]"
+	cd "$$(mktemp -d)" && $(CURDIR)/$(WHEEL_VENV)/bin/python $(CURDIR)/.ci/smoke_installed.py
+	bash .ci/colcon_smoke.sh
 
 demo: $(STAMP)
 	$(VENV)/bin/vla-driving demo
@@ -53,4 +66,4 @@ train-default: $(STAMP)
 	$(VENV)/bin/vla-driving export bundle --checkpoint $(RUN)/drive --out $(RUN)/bundle --data $(DATA)/train --calibration-samples 128
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(WHEEL_VENV) build *.egg-info
