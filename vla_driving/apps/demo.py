@@ -21,7 +21,8 @@ from pathlib import Path
 
 from vla_driving.data.bag_reader import read_bag
 from vla_driving.evaluation.closed_loop import EXPERT, ClosedLoopConfig
-from vla_driving.apps.eval_closed_loop import MODEL, _planners, run_closed_loop, write_closed_loop_report
+from vla_driving.apps.eval_closed_loop import (MODEL, _planners, run_closed_loop,
+                                               write_closed_loop_report)
 from vla_driving.evaluation.policies import EXPERT_RECORDED, baseline_policies, load_model_policy
 from vla_driving.evaluation.replay import ReplayConfig
 from vla_driving.apps.eval_replay import run_replay

@@ -22,10 +22,12 @@ from vla_driving.policy.base import PolicyUnavailableError
 from vla_driving.evaluation.corruptions import CORRUPTIONS, SEVERITIES
 from vla_driving.evaluation.live_eval import live_samples
 from vla_driving.evaluation.mcap_export import McapFrame
-from vla_driving.evaluation.policies import EXPERT_RECORDED, MODEL, baseline_policies, load_model_policy, recorded_expert
+from vla_driving.evaluation.policies import (EXPERT_RECORDED, MODEL, baseline_policies,
+                                             load_model_policy, recorded_expert)
 from vla_driving.evaluation.profiles import profile_path
 from vla_driving.evaluation.replay import Corruption, ReplayConfig, replay_policy
-from vla_driving.evaluation.report import CLEAN, evaluate_runs, headline_rows, markdown_table, to_jsonable, write_report
+from vla_driving.evaluation.report import (CLEAN, evaluate_runs, headline_rows, markdown_table,
+                                           to_jsonable, write_report)
 from vla_driving.resources import find_bundle
 
 LOG = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ imports onnxruntime, tensorrt or torch; a missing one raises `MissingDependencyE
 the pip extra that provides it.
 """
 
-from vla_driving.engines.base import Engine, EngineError, InputError, MissingDependencyError, TensorSpec
+from vla_driving.engines.base import (Engine, EngineError, InputError, MissingDependencyError,
+                                      TensorSpec)
 
 __all__ = ["Engine", "EngineError", "InputError", "MissingDependencyError", "TensorSpec"]

@@ -13,7 +13,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from vla_driving.engines.base import DYNAMIC, Engine, EngineError, MissingDependencyError, TensorSpec
+from vla_driving.engines.base import (DYNAMIC, Engine, EngineError, MissingDependencyError,
+                                      TensorSpec)
 from vla_driving.engines.config import EngineConfig
 from vla_driving.bundle import sha256_file
 from vla_driving.engines.engine_cache import EngineCache, EngineKey, Profile, make_profile
