@@ -50,8 +50,6 @@ class ReplayConfig(Config):
     mcap_frames: int = param(100, "cycles written to the report's MCAP (0: none)", low=0)
     text_every: int = param(0, "ask the policy for scene text every N cycles (0: never)", low=0)
     seed: int = param(0, "seed of the corruptions", low=0)
-    collision_substeps: int = param(1, "ego-box poses checked per waypoint interval (1: at the "
-                                    "waypoints, as the published metrics do)", low=1, high=20)
 
     def planner_config(self) -> PlannerConfig:
         ingest = IngestConfig(cameras=list(self.cameras), history=self.history,
