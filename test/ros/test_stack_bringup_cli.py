@@ -45,12 +45,23 @@ def test_run_plans_and_stops_cleanly_on_ctrl_c(ros_context, tmp_path):
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0, out
-        # rclpy may print "exception was never retrieved" for tasks cut short at shutdown
-        # (ros2/rclpy#1142); a traceback would mean our shutdown path failed.
-        assert "Traceback" not in out, out
+        # the draining executor lets callbacks in flight finish before rclpy destroys its guard
+        # condition, so no task is cut short ("exception was never retrieved")
+        assert "Traceback" not in out and "never retrieved" not in out, out
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
         executor.shutdown()
         probe.destroy_node()
+
+
+def test_run_with_the_bundle_and_its_text_thread_exits_cleanly():
+    """Issue 19 item 6: with the default bundle the text thread was still inside torch at exit
+    ("terminate called without an active exception", rc 134, 2 of 6 runs; 2 of 2 here before
+    the fix): lifecycle nodes are shut down (policy closed, text thread joined) before exit."""
+    proc = run_cli(SIM_YAML, "--duration", "6")
+    out, _ = proc.communicate(timeout=180)
+    assert proc.returncode == 0, out
+    for bad in ("Traceback", "terminate called", "never retrieved", "Destroyable"):
+        assert bad not in out, out

@@ -20,6 +20,7 @@ from vla_driving.policy.base import DrivingPolicy, SceneText
 from vla_driving.policy.wrappers import PolicyWrapper
 
 log = logging.getLogger(__name__)
+CLOSE_TIMEOUT_S = 30.0
 
 
 class TextScheduled(PolicyWrapper):
@@ -93,5 +94,9 @@ class TextScheduled(PolicyWrapper):
         with self._cond:
             self._stop = True
             self._cond.notify_all()
-        self._thread.join(timeout=5.0)
+        # a decode in progress finishes first: a thread left inside torch at interpreter exit
+        # aborts the process
+        self._thread.join(timeout=CLOSE_TIMEOUT_S)
+        if self._thread.is_alive():
+            log.warning("text generation still running after %.0f s at close", CLOSE_TIMEOUT_S)
         super().close()

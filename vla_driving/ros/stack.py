@@ -21,7 +21,7 @@ from rclpy.parameter import Parameter
 from vla_driving.configuration import Config, ConfigError, param
 
 from vla_driving.ros.parameters import yaml_overrides
-from vla_driving.ros.spin import multithreaded_executor
+from vla_driving.ros.spin import multithreaded_executor, shutdown_lifecycle
 
 log = logging.getLogger(__name__)
 BRINGUP_SECTION = "vla_bringup"
@@ -108,12 +108,15 @@ class Stack:
     def destroy(self) -> None:
         """Executor down and joined before nodes are destroyed (else rclpy can abort)."""
         if self.executor is not None:
-            self.executor.shutdown(timeout_sec=5.0)
+            self.executor.request_stop()          # the spinning thread returns ...
         if self._thread is not None:
             self._thread.join(timeout=5.0)
+        if self.executor is not None:
+            self.executor.shutdown(timeout_sec=30.0)   # ... then callbacks in flight finish
         for node in self.nodes.values():
             if self.executor is not None:
                 self.executor.remove_node(node)
+            shutdown_lifecycle(node)
             node.destroy_node()
         self.nodes, self.executor, self._thread = {}, None, None
 
