@@ -4,6 +4,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat setup.py requirements-pins.txt 2>/dev/null | sha1sum | cut -c1-12)
+# The message packages in interfaces/ (built into the venv; skipped when unchanged or when a
+# sourced ROS installation provides them).
+INTERFACES_STAMP := $(VENV)/.interfaces-$(shell cat interfaces/build.py interfaces/*/package.xml interfaces/*/CMakeLists.txt interfaces/*/msg/*.msg 2>/dev/null | sha1sum | cut -c1-12)
 
 # Keep DDS on this machine (shared memory only) and render highway-env headless.
 export FASTDDS_DEFAULT_PROFILES_FILE := $(CURDIR)/config/fastdds-local.xml
@@ -12,22 +15,26 @@ export PYTHONHASHSEED := 0
 
 .PHONY: install test test-slow test-all test-install demo train-default clean
 
-install: $(STAMP)
+install: $(STAMP) $(INTERFACES_STAMP)
 
 $(STAMP):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -c requirements-pins.txt -e ".[torch,ros,sim,train,eval,dev,gptq]"
+	$(PY) -m pip install -q -c requirements-pins.txt -e ".[torch,ros,interfaces,sim,train,eval,dev,gptq]"
 	touch $@
 
-test: $(STAMP)
+$(INTERFACES_STAMP): $(STAMP)
+	$(PY) interfaces/build.py
+	touch $@
+
+test: install
 	$(PY) -m pytest -q
 
-test-slow: $(STAMP)
+test-slow: install
 	$(PY) -m pytest -q -m slow
 
-test-all: $(STAMP)
+test-all: install
 	$(PY) -m pytest -q -m "not gpu"
 
 # Non-editable installs, as a vehicle gets them (an editable install hides packaging bugs): the
@@ -43,7 +50,7 @@ test-install: $(STAMP)
 	cd "$$(mktemp -d)" && $(CURDIR)/$(WHEEL_VENV)/bin/python $(CURDIR)/.ci/smoke_installed.py
 	bash .ci/colcon_smoke.sh
 
-demo: $(STAMP)
+demo: install
 	$(VENV)/bin/vla-driving demo
 
 # Simulator data (training seeds 0.., held-out seeds 1000..), three `teacher` runs that differ
@@ -53,7 +60,7 @@ DATA ?= data
 RUN ?= runs/default
 TEACHER_SEEDS ?= 0 1 2
 WORKERS ?= 2
-train-default: $(STAMP)
+train-default: install
 	$(VENV)/bin/vla-train data generate --scenario all --episodes 144 --seed 0 --out $(DATA)/train --workers $(WORKERS)
 	$(VENV)/bin/vla-train data build-index $(DATA)/train
 	$(VENV)/bin/vla-train data generate --scenario all --episodes 10 --seed 1000 --out $(DATA)/heldout --workers $(WORKERS)

@@ -15,6 +15,18 @@ ROS = [
     "ros-kilted-visualization-msgs",
     "ros-kilted-diagnostic-msgs",
 ]
+# Generators, CMake modules and their Python tools that build the message packages in
+# interfaces/ (ackermann_msgs, carla_msgs, Autoware's) into the venv: `make install` runs
+# interfaces/build.py. Several of these are missing from the metadata of the others.
+INTERFACES = [
+    "ros-kilted-rosidl-default-generators",
+    "ros-kilted-rosidl-core-generators",
+    "ros-kilted-ament-cmake",
+    "ros-kilted-ament-cmake-include-directories",
+    "ros-kilted-ament-cmake-ros-core",
+    "ros-kilted-ament-package",
+    "catkin_pkg",
+]
 SIM = ["highway-env==1.12.1", "pygame-ce"]
 RUNTIME = [
     "numpy>=1.24",
@@ -53,6 +65,7 @@ setup(
     extras_require={
         "torch": [TORCH],
         "ros": ROS,
+        "interfaces": ROS + INTERFACES,
         "sim": SIM,
         # 7.6.0: the newest GPTQModel whose requirements accept torch 2.13 (7.7 needs >= 2.14.1).
         "gptq": ["gptqmodel==7.6.0"],
