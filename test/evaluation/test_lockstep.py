@@ -1,0 +1,42 @@
+"""The ROS-free lockstep loop scores a route exactly as the ROS closed loop through the nodes."""
+
+import pytest
+
+from vla_driving.evaluation.closed_loop import ClosedLoopConfig
+from vla_driving.evaluation.closed_loop_scoring import score_route
+from vla_driving.evaluation.lockstep import odometry_fields, profile_configs, run_lockstep_route
+from vla_driving.policy.factory import make_policy
+from vla_driving.sensors.odometry import ego_from_odometry
+from vla_driving.types import EgoState
+
+CV = {"policy": "constant_velocity"}
+
+
+def test_odometry_fields_round_trip_through_the_planners_conversion():
+    ego = EgoState(7, x=3.0, y=-2.0, yaw=2.5, speed=11.0, yaw_rate=0.2)
+    back = ego_from_odometry(odometry_fields(ego))
+    assert (back.stamp_ns, back.speed, back.yaw_rate) == (7, 11.0, 0.2)
+    assert (back.x, back.y, back.yaw) == pytest.approx((3.0, -2.0, 2.5))
+
+
+@pytest.mark.ros
+def test_lockstep_and_the_ros_closed_loop_give_the_same_route():
+    from vla_driving.apps.closed_loop_runner import run_stack_route
+
+    cfg = ClosedLoopConfig(seeds=[1001], duration_s=6.0)
+    _, planner_cfg, _ = profile_configs(cfg, "highway", 1001, CV)
+    policy = make_policy(planner_cfg)
+    try:
+        fast = run_lockstep_route(cfg, "highway", 1001, "cv", policy, CV)
+    finally:
+        policy.close()
+    ros = run_stack_route(cfg, "highway", 1001, "cv", CV)
+    assert fast.plans >= 55                        # one plan per camera frame (10 Hz)
+    # Usually identical to the last digit; the ROS run itself differs now and then by one
+    # controller step at start-up (seen: 152.3 m vs 149.8 m driven in 1 of 3 runs), the
+    # repeatability the hardening issue is after, so the bound is one step's travel.
+    f, r = score_route(fast.log), score_route(ros.log)
+    assert f["infraction_penalty"] == r["infraction_penalty"]
+    assert fast.log.progress_m == pytest.approx(ros.log.progress_m, abs=3.0)
+    assert f["driving_score"] == pytest.approx(r["driving_score"], abs=2.0)
+    assert fast.log.infractions == ros.log.infractions

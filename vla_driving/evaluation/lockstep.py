@@ -1,0 +1,159 @@
+"""Closed loop without ROS: the bridge core, the planner's `PlannerCore` and the controller's
+`TrajectoryController` in one process, in the order the nodes exchange messages in lockstep.
+
+Per simulator step at time t (the sim profile: `synchronous`, `wait_for_plan`, planner
+`sync_with_frames`): the bridge sends odometry(t) and, every `camera_every` steps, the camera
+images; the planner plans once on the new set (its odometry has arrived) and the controller takes
+the plan and odometry(t) while its clock still reads the previous step (the bridge holds /clock
+until the planner answered); then /clock(t) ticks the controller, whose twist command steps the
+bridge. Messages are the same plain fields the nodes convert to, so the cores see what they see
+over DDS; only the transport is gone. Used for training rollouts and route sweeps; the ROS closed
+loop (`apps/closed_loop_runner.py`) remains the reference it is tested against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass
+
+from vla_driving.constants import NS_PER_S
+from vla_driving.control.adapters import adapter_for
+from vla_driving.control.config import ControllerConfig
+from vla_driving.control.controller import TrajectoryController
+from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, bridge_config,
+                                                instruction_command, new_route, track_step)
+from vla_driving.evaluation.closed_loop_scoring import RouteLog
+from vla_driving.policy.base import DrivingPolicy
+from vla_driving.policy.planner import STATUS_ERROR, PlannerCore
+from vla_driving.policy.planner_config import PlannerConfig
+from vla_driving.policy.planner_inputs import IMAGE, INSTRUCTION, ODOMETRY
+from vla_driving.sensors.decode import RawImage
+from vla_driving.sensors.ingest import Ingest
+from vla_driving.sensors.odometry import OdometryError, OdometryFields, ego_from_odometry
+from vla_driving.sim.bridge import LockstepBridge, SimBridgeConfig
+from vla_driving.types import EgoState
+
+PLANNER_SECTION = "vla_planner"
+CONTROLLER_SECTION = "trajectory_controller"
+INSTRUCTION_PERIOD_S = 1.0    # the bridge re-sends the instruction every second
+
+
+def odometry_fields(ego: EgoState) -> OdometryFields:
+    """What the bridge's Odometry message carries (pose in the map frame, body-frame twist)."""
+    return OdometryFields(ego.stamp_ns, float(ego.x), float(ego.y), 0.0, 0.0,
+                          math.sin(ego.yaw / 2.0), math.cos(ego.yaw / 2.0),
+                          float(ego.speed), 0.0, float(ego.yaw_rate))
+
+
+def raw_image(image) -> RawImage:
+    """An rgb8 `sensor_msgs/Image` as the planner's converter sees it."""
+    h, w = image.shape[:2]
+    return RawImage(h, w, "rgb8", 3 * w, image.tobytes())
+
+
+@dataclass
+class LockstepRoute:
+    log: RouteLog
+    wall_s: float
+    sim_s: float
+    plans: int
+    planner_errors: int
+
+
+class LockstepLoop:
+    """One route's bridge, planner core and controller core, stepped together."""
+
+    def __init__(self, bridge_cfg: SimBridgeConfig, planner_cfg: PlannerConfig,
+                 controller_cfg: ControllerConfig, policy: DrivingPolicy) -> None:
+        self.bridge = LockstepBridge(bridge_cfg)
+        self.planner = PlannerCore(planner_cfg, policy, Ingest(planner_cfg.ingest))
+        self.controller = TrajectoryController(controller_cfg)
+        self.twist = adapter_for("twist").fields
+        self.controller_cfg = controller_cfg
+        if planner_cfg.ingest.transport != "raw":
+            raise ValueError("the bridge sends raw images: set ingest.transport to raw")
+        self.sources = {s.slot: s for s in self.planner.sources()}
+        self._clock_ns = 0                   # the controller's /clock (previous step until t)
+        self._last_instruction_ns: int | None = None
+        self.plans = 0
+        self.planner_errors = 0
+
+    def step(self):
+        b, now = self.bridge, self.bridge.now_ns
+        ego = dataclasses.replace(b.sim.ego_state(), stamp_ns=now)
+        odom = odometry_fields(ego)
+        self._send_sensors(odom, now)
+        self._controller_odometry(odom)
+        self._clock_ns = now                 # /clock(t): the controller ticks on it
+        cmd = self.controller.step(now)
+        twist = self.twist(cmd, self.controller_cfg)["twist"]
+        b.on_twist(now, twist["linear"]["x"], twist["angular"]["z"])
+        return b.step()
+
+    def _send_sensors(self, odom: OdometryFields, now: int) -> None:
+        inputs, b = self.planner.inputs, self.bridge
+        inputs.on_input(self.sources[ODOMETRY], odom, None, now)
+        if self._last_instruction_ns is None or \
+                now - self._last_instruction_ns >= INSTRUCTION_PERIOD_S * NS_PER_S:
+            self._last_instruction_ns = now
+            inputs.on_input(self.sources[INSTRUCTION], b.cfg.instruction, None, now)
+        if b.camera_due():
+            for cam, image in b.sim.render_cameras().items():
+                inputs.on_input(self.sources[cam], raw_image(image), now, now)
+            b.cameras_published()
+        if inputs.frame_ready():
+            self._plan(now)
+
+    def _plan(self, now: int) -> None:
+        result = self.planner.cycle(now)
+        if result.plan is not None:
+            self.plans += 1
+            self.controller.on_plan(result.plan.waypoints, result.plan.stamp_ns, self._clock_ns)
+        elif result.status == STATUS_ERROR:
+            self.planner_errors += 1
+            self.controller.on_planner_error(result.error or "", self._clock_ns)
+
+    def _controller_odometry(self, odom: OdometryFields) -> None:
+        try:
+            ego = ego_from_odometry(odom, self.controller.poses.latest,
+                                    self.controller_cfg.odometry)
+        except OdometryError:
+            return                          # the node logs and counts it; nothing moves
+        self.controller.on_odometry(ego, self._clock_ns)
+
+    def close(self) -> None:
+        self.bridge.close()
+
+
+def profile_configs(cfg: ClosedLoopConfig, scenario: str, seed: int,
+                    planner: dict | None = None) -> tuple[SimBridgeConfig, PlannerConfig,
+                                                          ControllerConfig]:
+    """The sim profile's bridge, planner (with `planner` overrides) and controller configs."""
+    base = PlannerConfig.from_yaml(cfg.profile, PLANNER_SECTION).to_dict()
+    planner_cfg = PlannerConfig.from_dict({**base, **(planner or {})})
+    return (bridge_config(cfg, scenario, seed), planner_cfg,
+            ControllerConfig.from_yaml(cfg.profile, CONTROLLER_SECTION))
+
+
+def run_lockstep_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy_name: str,
+                       policy: DrivingPolicy, planner: dict | None = None) -> LockstepRoute:
+    """Drive one route with `policy` (built once by the caller and reused across routes) and
+    score it with the same tracker as the ROS closed loop."""
+    bridge_cfg, planner_cfg, controller_cfg = profile_configs(cfg, scenario, seed, planner)
+    start = time.perf_counter()
+    loop = LockstepLoop(bridge_cfg, planner_cfg, controller_cfg, policy)
+    try:
+        sim = loop.bridge.sim
+        tracker = new_route(sim, cfg, scenario, seed, policy_name)
+        command = instruction_command(cfg)
+        track_step(tracker, sim, None, command)
+        while sim.time_s < cfg.duration_s and not tracker.ended:
+            status = loop.step()
+            track_step(tracker, sim, status, command)
+        tracker.end("time")
+        return LockstepRoute(tracker.log, time.perf_counter() - start, sim.time_s, loop.plans,
+                             loop.planner_errors)
+    finally:
+        loop.close()
