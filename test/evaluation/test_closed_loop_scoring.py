@@ -171,3 +171,29 @@ def test_a_scored_route_can_be_scored_again_under_each_version():
     assert set(table) == {"1.0", "2.0", "2.1"}
     assert table["1.0"]["driving_score"] == pytest.approx((100 * 0.6 * 0.75 + 100) / 2)
     assert table["2.0"]["driving_score"] == pytest.approx((100 * 0.6 * 0.85 * 0.75 + 100) / 2)
+
+
+def test_comfort_is_p95_of_lateral_acceleration_and_jerk_by_hand():
+    from vla_driving.evaluation.closed_loop_scoring import comfort
+
+    # 21 steps 0.1 s apart: 10 m/s turning at 0.2 rad/s -> 2 m/s^2 lateral, constant speed
+    steady = comfort([10.0] * 21, [0.2] * 21, 0.1)
+    assert steady["lateral_accel_p95"] == pytest.approx(2.0)
+    assert steady["jerk_p95"] == pytest.approx(0.0)
+    # one speed kink: v = 10, 10, 11, 12 (accel 0 then 10 m/s^2): jerk 100 m/s^3 once of 2
+    kink = comfort([10.0, 10.0, 11.0, 12.0], [0.0] * 4, 0.1)
+    assert kink["jerk_p95"] == pytest.approx(0.95 * 100.0)  # numpy's linear p95 of [100, 0]
+
+
+def test_collisions_per_km_pool_every_route():
+    from vla_driving.evaluation.closed_loop_scoring import aggregate
+
+    def row(progress, off, collisions, lat):
+        return {"driving_score": 50.0, "route_completion": 50.0, "infraction_penalty": 1.0,
+                "instruction_success": False, "progress_m": progress, "off_road_m": off,
+                "infractions": {"collision_vehicle": collisions} if collisions else {},
+                "comfort": {"lateral_accel_p95": lat}}
+    agg = aggregate([row(400.0, 100.0, 1, 1.0), row(1500.0, 0.0, 2, 3.0)])
+    assert agg["km_driven"] == pytest.approx(2.0)
+    assert agg["collisions_per_km"] == pytest.approx(1.5)
+    assert (agg["lateral_accel_p95_mean"], agg["lateral_accel_p95_max"]) == (2.0, 3.0)

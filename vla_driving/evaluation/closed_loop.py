@@ -66,7 +66,7 @@ def track_step(tracker: RouteTracker, sim, status, command: str | None) -> None:
     agents = [a.__dict__ for a in gt.agents]
     done = bool(command) and sim.instruction_completed(command)
     tracker.step(sim.time_s, ego.x, ego.y, box, gt.collision, gt.off_road, agents, done,
-                 ego_speed=float(ego.speed))
+                 ego_speed=float(ego.speed), ego_yaw_rate=float(ego.yaw_rate))
     if status is not None and status.done:
         tracker.end("collision" if status.collision else "off_road" if status.off_road
                     else "timeout" if status.timeout else "route_end")

@@ -91,6 +91,7 @@ class RouteLog:
     ended_by: str = ""        # "" (time up), collision, off_road, route_end
     min_speed_values: list[float] = field(default_factory=list)
     min_speed_checkpoints: list[float] = field(default_factory=list)
+    comfort: dict[str, float] = field(default_factory=dict)   # `comfort()` of the driven steps
 
     def count(self, kind: str) -> None:
         if kind == MIN_SPEED:
@@ -172,7 +173,7 @@ def score_route(log: RouteLog, leaderboard: str = DEFAULT_LEADERBOARD) -> dict:
             "off_road_m": log.off_road_m, "off_road_percent": log.off_road_percent,
             "min_speed_values": list(log.min_speed_values),
             "min_speed_checkpoints": list(log.min_speed_checkpoints),
-            "duration_s": log.duration_s}
+            "duration_s": log.duration_s, "comfort": dict(log.comfort)}
 
 
 def rescore(row: dict, leaderboard: str) -> dict:
@@ -185,7 +186,8 @@ def rescore(row: dict, leaderboard: str) -> dict:
                    instruction_completed=row.get("instruction_success", False),
                    ended_by=row.get("ended_by", ""),
                    min_speed_values=list(row.get("min_speed_values", [])),
-                   min_speed_checkpoints=list(row.get("min_speed_checkpoints", [])))
+                   min_speed_checkpoints=list(row.get("min_speed_checkpoints", [])),
+                   comfort=dict(row.get("comfort", {})))
     return {**row, **score_route(log, leaderboard)}
 
 
@@ -207,7 +209,38 @@ def aggregate(routes: Sequence[dict]) -> dict:
             "infraction_penalty": mean("infraction_penalty"),
             "instruction_success_rate": mean("instruction_success"),
             "infractions_per_route": {k: float(np.mean([r["infractions"].get(k, 0)
-                                                        for r in routes])) for k in kinds}}
+                                                        for r in routes])) for k in kinds},
+            **per_km_and_comfort(routes)}
+
+
+def per_km_and_comfort(routes: Sequence[dict]) -> dict:
+    """Collisions per km driven (all routes pooled) and the routes' comfort: the mean of each
+    route's p95 |lateral acceleration| and |longitudinal jerk|, and the worst route's."""
+    km = sum(r["progress_m"] + r["off_road_m"] for r in routes) / 1000.0
+    collisions = sum(n for r in routes for k, n in r["infractions"].items()
+                     if k.startswith("collision_"))
+    out = {"km_driven": km, "collisions_per_km": collisions / km if km > 0 else None}
+    for key in COMFORT_KEYS:
+        values = [r["comfort"][key] for r in routes if key in r.get("comfort", {})]
+        if values:
+            out[f"{key}_mean"], out[f"{key}_max"] = float(np.mean(values)), float(max(values))
+    return out
+
+
+COMFORT_KEYS = ("lateral_accel_p95", "jerk_p95")
+
+
+def comfort(speeds: Sequence[float], yaw_rates: Sequence[float], dt_s: float) -> dict[str, float]:
+    """p95 |lateral acceleration| (v * yaw rate, m/s^2) and p95 |longitudinal jerk| (second
+    difference of speed, m/s^3) over a route's steps taken `dt_s` apart."""
+    v, w = np.asarray(speeds, dtype=np.float64), np.asarray(yaw_rates, dtype=np.float64)
+    out = {}
+    if len(v):
+        out["lateral_accel_p95"] = float(np.percentile(np.abs(v * w), 95))
+    if len(v) >= 3 and dt_s > 0:
+        jerk = np.diff(v, 2) / dt_s ** 2
+        out["jerk_p95"] = float(np.percentile(np.abs(jerk), 95))
+    return out
 
 
 def collision_kind(ego_box, agents: Iterable[dict]) -> str:
@@ -276,15 +309,23 @@ class RouteTracker:
         self._last_xy: tuple[float, float] | None = None
         self._in_collision = False
         self._min_speed = MinSpeedTest(log)
+        self._speeds: list[float] = []
+        self._yaw_rates: list[float] = []
+        self._times: list[float] = []
         self.ended = False
 
     def step(self, time_s: float, x: float, y: float, ego_box, collision: bool, off_road: bool,
              agents: Iterable[dict] = (), instruction_completed: bool = False,
-             ego_speed: float | None = None) -> None:
+             ego_speed: float | None = None, ego_yaw_rate: float | None = None) -> None:
         """`agents`: the other agents' ground truth (box, category, speed); `ego_speed` (m/s)
-        feeds the minimum-speed test (without it no checkpoint has data: 100 %)."""
+        feeds the minimum-speed test (without it no checkpoint has data: 100 %) and, with
+        `ego_yaw_rate` (rad/s), the comfort figures."""
         if self.ended:
             return
+        if ego_speed is not None and ego_yaw_rate is not None:
+            self._speeds.append(float(ego_speed))
+            self._yaw_rates.append(float(ego_yaw_rate))
+            self._times.append(float(time_s))
         agents = list(agents)
         if self._last_xy is not None:
             dist = math.hypot(x - self._last_xy[0], y - self._last_xy[1])
@@ -308,4 +349,6 @@ class RouteTracker:
         if not self.ended:
             self._min_speed.end(self.log.driven_m)
             self.log.ended_by = reason
+            dt = float(np.median(np.diff(self._times))) if len(self._times) > 1 else 0.0
+            self.log.comfort = comfort(self._speeds, self._yaw_rates, dt)
             self.ended = True
