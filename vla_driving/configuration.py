@@ -197,13 +197,58 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_node_parameters(path: str | Path, node: str) -> dict[str, Any]:
-    """The `ros__parameters` mapping of one node in a ROS 2 parameter file."""
+def load_yaml(path: str | Path) -> Any:
+    """A YAML file's content; a syntax error is one `ConfigError` naming file, line and column."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    with path.open() as fh:
-        doc = yaml.safe_load(fh) or {}
+    try:
+        with path.open() as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+
+
+def yaml_position(path: str | Path, keys: list[str]) -> tuple[int, int] | None:
+    """1-based (line, column) of the nested mapping key `keys` in a YAML file (None if absent)."""
+    try:
+        with Path(path).open() as fh:
+            node = yaml.compose(fh)
+    except (OSError, yaml.YAMLError):
+        return None
+    mark = None
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        match = next(((k, v) for k, v in node.value if getattr(k, "value", None) == key), None)
+        if match is None:
+            break
+        mark, node = match[0].start_mark, match[1]
+    return None if mark is None else (mark.line + 1, mark.column + 1)
+
+
+def locate_error(exc: ConfigError, path: str | Path, node: str) -> ConfigError:
+    """`exc` (a message starting with `node.a.b` then `=` or `:`) prefixed with `file:line:col`
+    of the deepest of those keys found under `node.ros__parameters` in `path`."""
+    text = str(exc)
+    head = text.split("=", 1)[0].split(":", 1)[0].strip()
+    keys = [k.split("[", 1)[0] for k in head.split(".") if k]
+    if keys and keys[0] == node:
+        keys = keys[1:]
+    pos = yaml_position(path, [node, ROS_PARAMETERS, *keys]) or yaml_position(path, [node])
+    where = f"{path}:{pos[0]}:{pos[1]}" if pos else str(path)
+    return ConfigError(f"{where}: {text}")
+
+
+def load_node_parameters(path: str | Path, node: str) -> dict[str, Any]:
+    """The `ros__parameters` mapping of one node in a ROS 2 parameter file."""
+    path = Path(path)
+    doc = load_yaml(path) or {}
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{path}: expected a mapping of node names")
     section = doc.get(node, doc.get(f"/{node}", doc.get("/**")))

@@ -26,12 +26,24 @@ def _ros_value(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+# parameters rclpy itself declares or reads, never a typo of ours
+ROS_OWN_PARAMETERS = ("use_sim_time", "start_type_description_service", "qos_overrides.")
+
+
 def declare_config(node: Node, cls: type[C], prefix: str = "") -> C:
-    """Declare every field of `cls` (under `prefix`, e.g. "ingest.") and return the config."""
+    """Declare every field of `cls` (under `prefix`, e.g. "ingest.") and return the config.
+    An override (`--params-file`, launch) that names no field is a `ConfigError`, not ignored."""
+    names = [name for name, _, _ in cls.describe(prefix=prefix)]
     for name, default, doc in cls.describe(prefix=prefix):
         if not node.has_parameter(name):
             descriptor = ParameterDescriptor(description=doc, dynamic_typing=True)
             node.declare_parameter(name, _ros_value(default), descriptor)
+    overrides = getattr(node, "_parameter_overrides", {}) or {}
+    unknown = sorted(k for k in overrides if k.startswith(prefix) and k not in names
+                     and not k.startswith(ROS_OWN_PARAMETERS))
+    if unknown and not prefix:
+        raise ConfigError(f"{node.get_name()}: parameter {unknown[0]}: unknown key for "
+                          f"{cls.__name__} (known: {', '.join(sorted(names))})")
     return read_config(node, cls, prefix)
 
 

@@ -15,6 +15,8 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor, Si
 from rclpy.lifecycle import LifecycleNode
 from rclpy.node import Node
 
+from vla_driving.configuration import ConfigError
+
 
 # A multi-threaded executor hands every callback from its waiting thread to a worker; with
 # CPython's default 5 ms GIL switch interval each hand-off can cost up to 5 ms while the waiting
@@ -76,7 +78,12 @@ def spin_node(make_node: Callable[[], Node], args: list[str] | None = None, *,
               on_start: Callable[[Node], None] | None = None) -> Node:
     """Run one node until interrupted; returns it (destroyed) so `main` can read its outcome."""
     rclpy.init(args=args)
-    node = make_node()
+    try:
+        node = make_node()
+    except ConfigError as exc:   # a bad parameter: one line and rc 1, not a traceback
+        print(f"{getattr(make_node, '__name__', 'node')}: {exc}", file=sys.stderr)
+        rclpy.try_shutdown()
+        raise SystemExit(1) from None
     executor = multithreaded_executor() if multithreaded else SingleThreadedExecutor()
     executor.add_node(node)
     try:

@@ -18,7 +18,8 @@ from rclpy.executors import MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 
-from vla_driving.configuration import Config, ConfigError, param
+from vla_driving.configuration import (Config, ConfigError, load_yaml, locate_error, param,
+                                       yaml_position)
 
 from vla_driving.ros.parameters import yaml_overrides
 from vla_driving.ros.spin import multithreaded_executor, shutdown_lifecycle
@@ -48,10 +49,51 @@ class BringupConfig(Config):
 def launch_plan(config_path: str | Path) -> list[dict]:
     """What the launch files start for a profile: one process per node, same parameter file."""
     path = Path(config_path)
-    cfg = BringupConfig.from_yaml(path, BRINGUP_SECTION)
+    cfg = check_profile(path)
     return [{"package": "vla_driving", "executable": name, "name": name,
              "parameters": [str(path), {"use_sim_time": cfg.use_sim_time and name not in CLOCK_SOURCES}]}
             for name in cfg.nodes]
+
+
+# node name -> (module, config class) of its one config: a profile is checked against these
+# before any node starts (an unknown key, a value out of range: one line with file:line:col)
+NODE_CONFIGS = {
+    "sim_bridge": ("vla_driving.sim.bridge", "SimBridgeConfig"),
+    "camera_ingest": ("vla_driving.sensors.config", "IngestConfig"),
+    "vla_planner": ("vla_driving.policy.planner_config", "PlannerConfig"),
+    "trajectory_controller": ("vla_driving.control.config", "ControllerConfig"),
+}
+
+
+def check_profile(path: str | Path) -> BringupConfig:
+    """The bringup section of a profile whose every node section validates; else one
+    `ConfigError` naming file, line, column and key (an empty file or one without
+    `vla_bringup` is refused rather than run on defaults)."""
+    path = Path(path)
+    doc = load_yaml(path)
+    if not doc:
+        raise ConfigError(f"{path}: empty profile (expected a '{BRINGUP_SECTION}' section and "
+                          f"one section per node)")
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: expected a mapping of node sections")
+    unknown = sorted(set(doc) - set(NODE_CONFIGS) - {BRINGUP_SECTION}, key=str)
+    if unknown:
+        pos = yaml_position(path, [unknown[0]])
+        where = f"{path}:{pos[0]}:{pos[1]}" if pos else str(path)
+        raise ConfigError(f"{where}: {unknown[0]}: unknown section (known: "
+                          f"{', '.join([BRINGUP_SECTION, *NODE_CONFIGS])})")
+    if BRINGUP_SECTION not in doc:
+        raise ConfigError(f"{path}: no '{BRINGUP_SECTION}' section (it names the nodes to start)")
+    for name, cls in [(BRINGUP_SECTION, BringupConfig)] + [
+            (n, getattr(importlib.import_module(m), c)) for n, (m, c) in NODE_CONFIGS.items()
+            if n in doc]:
+        try:
+            cfg = cls.from_yaml(path, name)
+        except ConfigError as exc:
+            raise locate_error(exc, path, name) from None
+        if name == BRINGUP_SECTION:
+            bringup = cfg
+    return bringup
 
 
 class Stack:
@@ -60,7 +102,7 @@ class Stack:
     def __init__(self, config_path: str | Path, context=None, node_kwargs: dict | None = None,
                  extra_overrides: dict | None = None, nodes: list[str] | None = None) -> None:
         self.path = Path(config_path)
-        self.cfg = BringupConfig.from_yaml(self.path, BRINGUP_SECTION)
+        self.cfg = check_profile(self.path)
         if nodes is not None:  # a subset, e.g. when the simulator runs in another process
             self.cfg = BringupConfig(nodes=nodes, use_sim_time=self.cfg.use_sim_time,
                                      num_threads=self.cfg.num_threads)
