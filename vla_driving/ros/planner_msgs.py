@@ -61,6 +61,9 @@ def diagnostics_msg(node, result: CycleResult, now_ns: int) -> DiagnosticArray:
               "sets": str(stats["sets"]), "degraded_sets": str(stats["degraded_sets"]),
               "held_views": str(stats["held_views"]), "missing_views": str(stats["missing_views"]),
               "bundle_id": core.policy.bundle_id, "last_error": result.error or ""}
+    for source, counts in stats["sources"].items():   # refused input, by source and reason
+        for reason, n in counts["rejected"].items():
+            values[f"rejected.{source}.{reason}"] = str(n)
     times = node.plan_times_ns
     if len(times) > 1 and times[-1] > times[0]:
         values["plan_rate_hz"] = f"{(len(times) - 1) * NS_PER_S / (times[-1] - times[0]):.2f}"

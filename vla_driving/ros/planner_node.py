@@ -26,9 +26,9 @@ from vla_driving.policy.base import DrivingPolicy, PolicyUnavailableError
 from vla_driving.policy.factory import make_policy
 from vla_driving.policy.planner import STATUS_ERROR, STATUS_WAITING, CycleResult, PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
-from vla_driving.policy.planner_inputs import IMAGE_KINDS, INSTRUCTION
+from vla_driving.policy.planner_inputs import INSTRUCTION
 from vla_driving.policy.planner_outputs import decision_json, description_json, status_json
-from vla_driving.sensors.ingest import Ingest
+from vla_driving.sensors.ingest import Ingest, RejectionLog
 
 from vla_driving.ros import planner_msgs as pm
 from vla_driving.ros.conversions import INPUT_MESSAGES
@@ -39,6 +39,7 @@ from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
 NODE_NAME = "vla_planner"
 INGEST_POLL_HZ = 50.0
 RATE_WINDOW = 50
+REJECTION_LOG_PERIOD_S = 5.0   # one line per source and reason per period
 
 PolicyFactory = Callable[[PlannerConfig], DrivingPolicy]
 
@@ -58,6 +59,7 @@ class PlannerNode(LifecycleNode):
         self._input_group = MutuallyExclusiveCallbackGroup()
         self._last_diag_ns = 0
         self._last_status = ""
+        self._rejections = RejectionLog(REJECTION_LOG_PERIOD_S)
         self.plan_times_ns: deque[int] = deque(maxlen=RATE_WINDOW)   # ROS time of each plan
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -129,9 +131,10 @@ class PlannerNode(LifecycleNode):
     def _input_callback(self, source, convert):
         def callback(msg) -> None:
             fields, stamp_ns = convert(msg)
-            rejection = self.core.inputs.on_input(source, fields, stamp_ns, self._now())
-            if rejection is not None and source.kind in IMAGE_KINDS:
-                self.get_logger().warning(str(rejection), throttle_duration_sec=1.0)
+            now = self._now()
+            rejection = self.core.inputs.on_input(source, fields, stamp_ns, now)
+            if self._rejections.due(rejection, now):   # counted in the diagnostics' ingest stats
+                self.get_logger().warning(f"rejected input from {rejection}")
             self._plan_if_ready()
         return callback
 
