@@ -1,5 +1,6 @@
 """Helpers of the planner / controller / stack ROS tests (imported by those test files only)."""
 
+import importlib.util
 import time
 from pathlib import Path
 
@@ -27,3 +28,15 @@ def wait_until(predicate, timeout_s: float, period_s: float = 0.02) -> bool:
             return True
         time.sleep(period_s)
     return predicate()
+
+
+def require_message_package(package: str) -> None:
+    """Skip where the message packages of interfaces/ cannot be built (no `interfaces` extra);
+    fail where they could be but were not."""
+    if importlib.util.find_spec(package) is not None:
+        return
+    if importlib.util.find_spec("ament_package") is None:
+        pytest.skip(f"{package} not built: install the `interfaces` extra and run "
+                    "interfaces/build.py (make install)")
+    pytest.fail(f"{package} is not importable although the generators are installed: run "
+                "`.venv/bin/python interfaces/build.py`")

@@ -5,10 +5,11 @@ and by `rosbags` from the same `.msg` files; each side reads the other's bytes b
 message (byte equality would compare alignment padding, which Fast CDR leaves unset).
 """
 
-import importlib.util
+import importlib
 from pathlib import Path
 
 import pytest
+from stack_test_helpers import require_message_package
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.base import Nodetype
 
@@ -28,15 +29,6 @@ def typestore():
     for msg in MSG_FILES:
         store.register(get_types_from_msg(msg.read_text(), type_name(msg)))
     return store
-
-
-def require_built(package: str) -> None:
-    if importlib.util.find_spec(package) is None:
-        if importlib.util.find_spec("rosidl_generator_py") is None:
-            pytest.skip(f"{package} not built: install the `interfaces` extra and run "
-                        "interfaces/build.py (make install)")
-        pytest.fail(f"{package} is not importable although the generators are installed: "
-                    "run `.venv/bin/python interfaces/build.py`")
 
 
 def sample(store, msgtype: str, counter: list[int]) -> dict:
@@ -105,7 +97,7 @@ def test_built_type_serialises_as_its_definition(typestore, msg_file):
 
     msgtype = type_name(msg_file)
     package, _, name = type_name(msg_file).split("/")
-    require_built(package)
+    require_message_package(package)
     cls = getattr(importlib.import_module(f"{package}.msg"), name)
     values = sample(typestore, msgtype, [0])
     ours = to_rclpy(cls, values)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from vla_driving.sim.bridge import (LockstepBridge, SimBridgeConfig, brake_control,
-                                            control_from_twist)
+                                    control_from_pedals, control_from_steering,
+                                    control_from_twist)
 
 CFG = SimBridgeConfig(sim={"step_hz": 20.0, "image_size": 32})
 
@@ -20,6 +21,24 @@ def test_twist_becomes_bounded_bicycle_control():
     assert c.steering_angle == CFG.sim.max_steering_rad
     assert control_from_twist(math.nan, 0.0, 10.0, CFG) == brake_control(CFG)
     assert control_from_twist(0.0, 0.0, 30.0, CFG).acceleration == -CFG.sim.max_brake
+
+
+def test_steering_commands_keep_their_angle_and_track_the_speed():
+    c = control_from_steering(11.0, 0.2, 10.0, CFG)
+    assert c.acceleration == pytest.approx(1.0 / CFG.speed_time_constant_s)
+    assert c.steering_angle == 0.2
+    assert control_from_steering(10.0, -5.0, 10.0, CFG).steering_angle == -CFG.sim.max_steering_rad
+    assert control_from_steering(10.0, math.inf, 10.0, CFG) == brake_control(CFG)
+
+
+def test_carla_pedals_and_steer_positive_right():
+    c = control_from_pedals(0.5, 0.0, 0.5, False, CFG)
+    assert c.acceleration == pytest.approx(0.5 * CFG.pedal_accel_m_s2)
+    assert c.steering_angle == pytest.approx(-0.5 * CFG.sim.max_steering_rad)   # right = negative
+    assert control_from_pedals(0.0, 1.0, 0.0, False, CFG).acceleration == -CFG.pedal_decel_m_s2
+    assert control_from_pedals(1.0, 0.0, 3.0, False, CFG).steering_angle == -CFG.sim.max_steering_rad
+    assert control_from_pedals(1.0, 0.0, 0.0, True, CFG) == brake_control(CFG)
+    assert control_from_pedals(math.nan, 0.0, 0.0, False, CFG) == brake_control(CFG)
 
 
 def test_synchronous_mode_waits_for_the_tick_then_times_out_to_the_brake():

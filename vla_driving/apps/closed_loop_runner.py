@@ -60,7 +60,11 @@ def _record_cycles(planner_node, cycles: list) -> None:
 def _overrides(cfg: ClosedLoopConfig, scenario: str, seed: int, planner: dict) -> dict:
     bridge = {"scenario": scenario, "seed": int(seed), "instruction": cfg.instruction,
               "reset_on_done": False, "sim.max_duration_s": cfg.duration_s + 5.0}
-    return {"sim_bridge": bridge, "vla_planner": dict(planner)}
+    overrides = {"sim_bridge": bridge, "vla_planner": dict(planner)}
+    if cfg.control:  # the same adapter on both ends of the control topic
+        bridge["control_type"] = cfg.control
+        overrides["trajectory_controller"] = {"output": cfg.control}
+    return overrides
 
 
 def _corrupt_cameras(sim, corruption, seed: int) -> None:

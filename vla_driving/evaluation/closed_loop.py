@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vla_driving.configuration import Config, param
-from vla_driving.sim.bridge import SimBridgeConfig
+from vla_driving.sim.bridge import CONTROL_TYPES, SimBridgeConfig
 from vla_driving.sim.commands import KEEP_LANE, command_from_text
 from vla_driving.evaluation.closed_loop_scoring import (
     DEFAULT_LEADERBOARD, LEADERBOARDS, RouteLog, RouteTracker)
@@ -40,6 +40,9 @@ class ClosedLoopConfig(Config):
                              "score the routes (the report also gives the others)",
                              choices=LEADERBOARDS)
     profile: str = param(str(SIM_PROFILE), "sim profile YAML (bridge, planner, controller)")
+    control: str = param("", "control message from the controller to the simulator bridge "
+                         "(its output adapter): twist, ackermann, carla or autoware; empty: the "
+                         "profile's", choices=("",) + CONTROL_TYPES)
 
 
 def bridge_config(cfg: ClosedLoopConfig, scenario: str, seed: int) -> SimBridgeConfig:

@@ -7,7 +7,11 @@ imported only when a config selects them, with an error that names the missing p
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
+
+# Packages with a recipe in the project's interfaces/ folder (built into the venv by make install).
+BUILT_HERE = ("ackermann_msgs", "carla_msgs", "autoware_control_msgs", "autoware_planning_msgs")
 
 
 class MessageTypeError(ImportError):
@@ -24,11 +28,20 @@ def import_message(type_name: str) -> type:
         module = importlib.import_module(f"{package}.{kind}")
     except ImportError as exc:
         raise MessageTypeError(f"message package '{package}' is not installed (needed for "
-                               f"{type_name}); install it or choose another output") from exc
+                               f"{type_name}): {install_hint(package)}, or choose another "
+                               "output") from exc
     try:
         return getattr(module, name)
     except AttributeError:
         raise MessageTypeError(f"{package}.{kind} has no type {name}") from None
+
+
+def install_hint(package: str) -> str:
+    distro = os.environ.get("ROS_DISTRO", "$ROS_DISTRO")
+    hint = f"install ros-{distro}-{package.replace('_', '-')}"
+    if package in BUILT_HERE:
+        hint += " or build it from the project's interfaces/ (make install)"
+    return hint
 
 
 def fill_message(msg: Any, values: dict[str, Any]) -> Any:

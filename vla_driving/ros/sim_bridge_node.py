@@ -1,6 +1,7 @@
 """`sim_bridge`: runs the highway-env simulator (`vla_driving.sim`) behind the carla-ros-bridge
-topic layout: publishes /clock, odometry and camera images, consumes the controller's
-geometry_msgs/TwistStamped, and steps in lockstep with it (see `LockstepBridge`).
+topic layout: publishes /clock, odometry and camera images, consumes the controller's command
+(`control_type`: TwistStamped, AckermannDriveStamped, CarlaEgoVehicleControl or Autoware
+Control), and steps in lockstep with it (see `LockstepBridge`).
 
 The bridge is the clock source, so it runs on wall time itself (use_sim_time must stay false).
 """
@@ -13,7 +14,6 @@ import sys
 import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import TwistStamped
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -22,9 +22,11 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header, String
 
 from vla_driving.constants import NS_PER_S, TOPIC_CLOCK, TOPIC_DIAGNOSTICS
+from vla_driving.control.adapters import adapter_for
 from vla_driving.sim.bridge import LockstepBridge, SimBridgeConfig
 
 from vla_driving.ros.conversions import image_msg, ns_to_stamp, odometry_msg, stamp_to_ns
+from vla_driving.ros.messages import import_message
 from vla_driving.ros.spin import spin_node
 from vla_driving.ros.parameters import declare_config
 from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS
@@ -37,6 +39,18 @@ CLOCK_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE,
 # Images: reliable so that lockstep runs see every frame (a best-effort reader still matches).
 IMAGE_QOS = QoSProfile(depth=2, reliability=ReliabilityPolicy.RELIABLE,
                        durability=DurabilityPolicy.VOLATILE)
+
+# control_type -> how its message reaches the bridge core (stamp first).
+CONTROL_READERS = {
+    "twist": lambda b, m: b.on_twist(stamp_to_ns(m.header.stamp), m.twist.linear.x,
+                                     m.twist.angular.z),
+    "ackermann": lambda b, m: b.on_steering(stamp_to_ns(m.header.stamp), m.drive.speed,
+                                            m.drive.steering_angle),
+    "carla": lambda b, m: b.on_pedals(stamp_to_ns(m.header.stamp), m.throttle, m.brake, m.steer,
+                                      m.hand_brake),
+    "autoware": lambda b, m: b.on_steering(stamp_to_ns(m.stamp), m.longitudinal.velocity,
+                                           m.lateral.steering_tire_angle),
+}
 
 
 class SimBridgeNode(Node):
@@ -51,7 +65,9 @@ class SimBridgeNode(Node):
                                                       IMAGE_QOS) for cam in c.sim.cameras}
         self.instruction_pub = self.create_publisher(String, c.instruction_topic, COMMAND_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, TOPIC_DIAGNOSTICS, DIAGNOSTICS_QOS)
-        self.create_subscription(TwistStamped, c.control_topic, self._on_control, COMMAND_QOS)
+        self._read_control = CONTROL_READERS[c.control_type]
+        self.create_subscription(import_message(adapter_for(c.control_type).msg_type),
+                                 c.control_topic, self._on_control, COMMAND_QOS)
         if c.wait_for_plan:
             self.create_subscription(String, c.planner_status_topic, self._on_planner_status,
                                      COMMAND_QOS)
@@ -64,8 +80,8 @@ class SimBridgeNode(Node):
         self._clock_pending = False
         self._publish_state()
 
-    def _on_control(self, msg: TwistStamped) -> None:
-        self.bridge.on_twist(stamp_to_ns(msg.header.stamp), msg.twist.linear.x, msg.twist.angular.z)
+    def _on_control(self, msg) -> None:
+        self._read_control(self.bridge, msg)
 
     def _on_planner_status(self, msg: String) -> None:
         try:

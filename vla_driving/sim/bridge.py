@@ -19,6 +19,10 @@ from vla_driving.constants import NS_PER_S, TOPIC_INSTRUCTION, TOPIC_PLANNER_STA
 from vla_driving.sim import Control, Sim, SimConfig, StepStatus, make_sim
 
 SPEED_EPS_M_S = 0.5
+# Control messages the bridge consumes (the controller's output adapters of the same names):
+# twist = geometry_msgs/TwistStamped, ackermann = ackermann_msgs/AckermannDriveStamped,
+# carla = carla_msgs/CarlaEgoVehicleControl, autoware = autoware_control_msgs/Control.
+CONTROL_TYPES = ("twist", "ackermann", "carla", "autoware")
 
 
 @dataclass
@@ -43,7 +47,14 @@ class SimBridgeConfig(Config):
     camera_topic: str = param("/carla/ego_vehicle/{camera}/image", "sensor_msgs/Image topic "
                               "template ({camera} is replaced)")
     odometry_topic: str = param("/carla/ego_vehicle/odometry", "nav_msgs/Odometry output")
-    control_topic: str = param("/vla/control", "geometry_msgs/TwistStamped command input")
+    control_topic: str = param("/vla/control", "control command input (type: control_type)")
+    control_type: str = param("twist", "control message consumed: twist (speed + yaw rate), "
+                              "ackermann / autoware (speed + steering angle), carla (pedals + "
+                              "normalised steer)", choices=CONTROL_TYPES)
+    pedal_accel_m_s2: float = param(3.0, "carla control: acceleration at full throttle",
+                                    low=0.1, high=10.0)
+    pedal_decel_m_s2: float = param(6.0, "carla control: deceleration at full brake",
+                                    low=0.1, high=15.0)
     instruction_topic: str = param(TOPIC_INSTRUCTION, "std_msgs/String instruction output")
     instruction: str = param("keep the current lane", "instruction published each second")
     map_frame: str = param("map", "odometry frame")
@@ -64,6 +75,29 @@ def control_from_twist(speed_cmd: float, yaw_rate_cmd: float, speed: float, cfg:
     v = max(speed_cmd, speed)
     steer = math.atan(yaw_rate_cmd * cfg.sim.wheelbase_m / v) if v > SPEED_EPS_M_S else 0.0
     return Control(accel, float(np.clip(steer, -cfg.sim.max_steering_rad, cfg.sim.max_steering_rad)))
+
+
+def control_from_steering(speed_cmd: float, steering_angle: float, speed: float,
+                          cfg: SimBridgeConfig) -> Control:
+    """Speed / front-wheel angle command (Ackermann, Autoware) -> bicycle control."""
+    if not (math.isfinite(speed_cmd) and math.isfinite(steering_angle)):
+        return brake_control(cfg)
+    accel = (speed_cmd - speed) / cfg.speed_time_constant_s
+    accel = float(np.clip(accel, -cfg.sim.max_brake, cfg.sim.max_accel))
+    limit = cfg.sim.max_steering_rad
+    return Control(accel, float(np.clip(steering_angle, -limit, limit)))
+
+
+def control_from_pedals(throttle: float, brake: float, steer: float, hand_brake: bool,
+                        cfg: SimBridgeConfig) -> Control:
+    """CARLA pedals in [0, 1] and steer in [-1, 1] (positive right, normalised by the vehicle's
+    maximum steering angle) -> bicycle control."""
+    if hand_brake or not all(math.isfinite(x) for x in (throttle, brake, steer)):
+        return brake_control(cfg)
+    accel = (float(np.clip(throttle, 0.0, 1.0)) * cfg.pedal_accel_m_s2
+             - float(np.clip(brake, 0.0, 1.0)) * cfg.pedal_decel_m_s2)
+    accel = float(np.clip(accel, -cfg.sim.max_brake, cfg.sim.max_accel))
+    return Control(accel, -float(np.clip(steer, -1.0, 1.0)) * cfg.sim.max_steering_rad)
 
 
 def brake_control(cfg: SimBridgeConfig) -> Control:
@@ -101,8 +135,20 @@ class LockstepBridge:
         return self.sim.steps % self.cfg.camera_every == 0
 
     def on_twist(self, stamp_ns: int, speed_cmd: float, yaw_rate_cmd: float) -> None:
-        self.control = control_from_twist(speed_cmd, yaw_rate_cmd, self.sim.ego_state().speed,
-                                          self.cfg)
+        speed = self.sim.ego_state().speed
+        self.on_control(stamp_ns, control_from_twist(speed_cmd, yaw_rate_cmd, speed, self.cfg))
+
+    def on_steering(self, stamp_ns: int, speed_cmd: float, steering_angle: float) -> None:
+        speed = self.sim.ego_state().speed
+        self.on_control(stamp_ns, control_from_steering(speed_cmd, steering_angle, speed, self.cfg))
+
+    def on_pedals(self, stamp_ns: int, throttle: float, brake: float, steer: float,
+                  hand_brake: bool = False) -> None:
+        self.on_control(stamp_ns, control_from_pedals(throttle, brake, steer, hand_brake, self.cfg))
+
+    def on_control(self, stamp_ns: int, control: Control) -> None:
+        """A command stamped `stamp_ns`, already converted to the simulator's control."""
+        self.control = control
         self.control_stamp_ns = max(self.control_stamp_ns, stamp_ns)
         if not self.started:
             self.started, self._waiting_since = True, None  # the timeout counts from here
