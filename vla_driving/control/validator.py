@@ -91,14 +91,22 @@ def validate_trajectory(points: np.ndarray, cfg: ValidatorConfig, ego_xy: np.nda
         return Validation(((CHECK_FINITE, f"expected N x 2 points (N >= 2), got {pts.shape}"),))
     if not np.all(np.isfinite(pts)):
         return Validation(((CHECK_FINITE, "non-finite coordinates"),))
+    with np.errstate(all="ignore"):   # overflow of absurd but finite points: a failed check
+        return Validation(tuple(_checks(pts, cfg, ego_xy, dt_s)))
+
+
+def _checks(pts: np.ndarray, cfg: ValidatorConfig, ego_xy: np.ndarray | None,
+            dt_s: float) -> list[tuple[str, str]]:
     failed: list[tuple[str, str]] = []
     seg = np.diff(pts, axis=0)
     length = np.hypot(seg[:, 0], seg[:, 1])
     speed = length / dt_s
 
     def bound(name: str, values: np.ndarray, limit: float, what: str) -> None:
-        if values.size and float(np.max(values)) > limit:
-            failed.append((name, f"{what} {float(np.max(values)):.3g} > {limit:g}"))
+        bad = ~(values <= limit)   # NaN (an overflow of absurd input) fails too
+        if np.any(bad):
+            worst = float(np.max(np.nan_to_num(values[bad], nan=np.inf)))
+            failed.append((name, f"{what} {worst:.3g} > {limit:g}"))
 
     bound(CHECK_INTERVAL, length, cfg.max_interval_m, "point interval (m)")
     bound(CHECK_SPEED, speed, cfg.max_speed_m_s, "segment speed (m/s)")
@@ -116,7 +124,7 @@ def validate_trajectory(points: np.ndarray, cfg: ValidatorConfig, ego_xy: np.nda
         deviation = _distance_to_polyline(np.asarray(ego_xy, dtype=np.float64), pts)
         bound(CHECK_DEVIATION, np.array([deviation]), cfg.max_distance_deviation_m,
               "ego distance from the trajectory (m)")
-    return Validation(tuple(failed))
+    return failed
 
 
 def _curvature_and_angle(pts: np.ndarray, length: np.ndarray,

@@ -131,6 +131,9 @@ class Ingest:
                 self.ego_received_ns = now_ns or None  # 0: no clock yet
             except OdometryError as exc:
                 return self._reject(SOURCE_ODOMETRY, exc.reason, exc.detail)
+            except Exception as exc:  # noqa: BLE001 - a checker bug must not stop the input
+                return self._reject(SOURCE_ODOMETRY, REASON_UNEXPECTED,
+                                    f"{type(exc).__name__}: {exc}")
             self.counters[SOURCE_ODOMETRY].accepted += 1
         return None
 

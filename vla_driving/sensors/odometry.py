@@ -65,7 +65,7 @@ def check_odometry(odom: OdometryFields, limits: OdometryLimits = DEFAULT_LIMITS
            if abs(getattr(odom, n)) > b]
     if bad:
         raise OdometryError(REASON_OUT_OF_BOUNDS, "odometry out of physical bounds: " + ", ".join(bad))
-    norm = math.sqrt(odom.qx ** 2 + odom.qy ** 2 + odom.qz ** 2 + odom.qw ** 2)
+    norm = math.hypot(odom.qx, odom.qy, odom.qz, odom.qw)   # no overflow for q ~ 1e300
     if abs(norm - 1.0) > limits.quaternion_tolerance:
         raise OdometryError(REASON_BAD_QUATERNION, f"orientation quaternion has norm {norm:.3g}, "
                             f"not 1 +- {limits.quaternion_tolerance:g}")
