@@ -151,9 +151,19 @@ def read_bag(path: str | Path, topics: BagTopics | None = None) -> BagData:
     return data
 
 
+def _no_configured_topics(path: str, want: dict, present: dict[str, str]) -> BagError:
+    """One line: none of the configured topics is in the bag, and the topics it has."""
+    have = ", ".join(f"{t} ({present[t]})" for t in sorted(present)) or "no topics"
+    return BagError(f"{path}: none of the configured topics ({', '.join(sorted(want))}) is in "
+                    f"the bag; it has: {have}")
+
+
 def _read_with(reader, want: dict, data: BagData, report: ReadReport) -> None:
     _set_missing(want, {c.topic for c in reader.connections}, report)
     conns = [c for c in reader.connections if c.topic in want]
+    if not conns:   # rosbags reads an empty connection list as "every topic"
+        raise _no_configured_topics(data.path, want,
+                                    {c.topic: c.msgtype for c in reader.connections})
     report.expected = {t: info.msgcount for t, info in reader.topics.items() if t in want}
     report.metadata_span_s = reader.duration / NS_PER_S if reader.message_count else 0.0
     stream = ((c.topic, c.msgtype, t, raw) for c, t, raw in _iter_messages(reader, conns, report))
@@ -168,10 +178,12 @@ def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, wh
     except FileNotFoundError:
         raise why from None
     report.truncated = True
-    seen = set()
+    seen: dict[str, str] = {}
     stream = ((topic, kind, t, raw) for topic, kind, t, raw in salvage
-              if not seen.add(topic) and topic in want)
+              if seen.setdefault(topic, kind) is not None and topic in want)
     _consume(stream, want, data, report)
+    if seen and not set(seen) & set(want):
+        raise _no_configured_topics(data.path, want, seen)
     _set_missing(want, seen, report)
     report.notes.append(f"bag could not be opened normally ({why}); salvaged "
                         f"{sum(report.counts.values())} messages, stopped at: "
