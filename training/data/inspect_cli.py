@@ -7,6 +7,7 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
+from vla_driving.data import BagError
 from vla_driving.meta_action import SPEED_LEVELS, STEERING_LEVELS
 
 from .contact_sheet import contact_sheet
@@ -17,7 +18,8 @@ from .index import find_bags
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("root", type=Path, help="data folder or one bag")
     parser.add_argument("--sheet", type=Path, default=None,
-                        help="contact sheet PNG (default: ROOT/contact_sheet.png)")
+                        help="contact sheet PNG (default: ./contact_sheet.png; never written "
+                             "into the bag folder)")
     parser.add_argument("--frames", type=int, default=12, help="frames on the contact sheet")
     parser.add_argument("--odometry-topic", default=None, help="odometry topic of car bags")
     parser.add_argument("--config", default=None, help="YAML with the DatasetConfig (topics, "
@@ -64,7 +66,11 @@ def main(args: argparse.Namespace) -> int:
         print(f"no bags under {args.root}")
         return 1
     cfg = config_from_cli(args.config, args.odometry_topic)
-    ds = DrivingDataset(bags, cfg)
+    try:
+        ds = DrivingDataset(bags, cfg)
+    except BagError as exc:   # e.g. none of the configured topics: one line, not a traceback
+        print(f"vla-train data inspect: {exc}")
+        return 1
     scenarios = Counter((ep.info or {}).get("scenario", "bag") for ep in ds.episodes)
     frames = Counter()
     for ep in ds.episodes:
@@ -77,8 +83,6 @@ def main(args: argparse.Namespace) -> int:
         print(line)
     print_histogram(histogram(ds))
     if len(ds):
-        sheet = contact_sheet(ds, args.sheet or (Path(args.root) if Path(args.root).is_dir()
-                                                 else Path(".")) / "contact_sheet.png",
-                              n=args.frames)
+        sheet = contact_sheet(ds, args.sheet or Path("contact_sheet.png"), n=args.frames)
         print(f"contact sheet: {sheet}")
     return 0

@@ -39,3 +39,12 @@ def test_inspect_a_car_bag_with_topics_from_yaml(tmp_path, capsys, shared_dir):
     out = capsys.readouterr().out
     assert "no camera frames" in out and "labelled frames" in out
     assert "/carla/ego_vehicle/instruction" not in out and (tmp_path / "aw.png").exists()
+
+
+def test_inspect_a_bag_without_the_configured_topics_is_one_line(capsys, shared_dir):
+    """Issue 19 item 11: was a KeyError traceback."""
+    bag = shared_dir / "bags/autoware_kinematic_state/bag_ego_trajectory.db3"
+    assert main(["data", "inspect", str(bag)]) == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "none of the configured topics" in out[0]
+    assert "/localization/kinematic_state (nav_msgs/msg/Odometry)" in out[0]
