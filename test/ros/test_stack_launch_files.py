@@ -6,6 +6,7 @@ import py_compile
 import re
 
 import pytest
+import yaml
 from stack_test_helpers import ROOT
 
 pytestmark = pytest.mark.ros
@@ -31,7 +32,7 @@ def test_launch_file_compiles_and_its_profile_starts_installed_nodes(path, tmp_p
     scripts = set(re.findall(r'"(\w+) = vla_driving\.ros\.\w+:main"', (ROOT / "setup.py").read_text()))
     plan = launch_plan(profile)
     assert plan and {e["executable"] for e in plan} <= scripts
+    sim_time = yaml.safe_load(profile.read_text())["vla_bringup"]["ros__parameters"]["use_sim_time"]
     for entry in plan:
         assert entry["parameters"][0] == str(profile)
-        assert entry["parameters"][1]["use_sim_time"] is (
-            profile.name != "vehicle.yaml" and entry["name"] != "sim_bridge")
+        assert entry["parameters"][1]["use_sim_time"] is (sim_time and entry["name"] != "sim_bridge")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from vla_driving.constants import NS_PER_S
 from vla_driving.sensors.ingest import Ingest, stack_views
-from vla_driving.types import Observation, Plan
+from vla_driving.types import EgoState, Observation, Plan
 
 from vla_driving.policy.base import DrivingPolicy, PolicyError, SceneText
 from vla_driving.policy.planner_config import PlannerConfig
@@ -34,6 +34,7 @@ class CycleResult:
     error: str | None = None
     detail: str = ""
     latency_s: dict[str, float] = field(default_factory=dict)
+    ego: EgoState | None = None      # the ego state the plan was made from (odometry frame)
 
 
 def input_age_s(now_ns: int, stamp_ns: int, received_ns: int | None) -> float:
@@ -119,7 +120,7 @@ class PlannerCore:
         self.record(latency)
         status = STATUS_DEGRADED if obs.degraded else STATUS_OK
         return CycleResult(status, obs.stamp_ns, plan=plan, latency_s=latency,
-                           detail="degraded camera set" if obs.degraded else "")
+                           detail="degraded camera set" if obs.degraded else "", ego=obs.ego)
 
     def record(self, latency: dict[str, float]) -> None:
         for key, value in latency.items():

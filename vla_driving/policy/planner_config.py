@@ -32,6 +32,12 @@ class PlannerConfig(Config):
                                    "that report an error instead of planning", low=0.05, high=10.0)
     frame_id: str = param(FRAME_EGO, "frame of the trajectory (ego frame at the image stamp)")
     trajectory_topic: str = param(TOPIC_TRAJECTORY, "nav_msgs/Path output")
+    autoware_trajectory_topic: str = param(
+        "", "also publish each plan as autoware_planning_msgs/Trajectory here (stamped with the "
+        "image time, in the odometry frame, points with time_from_start, velocity and heading); "
+        "empty: off")
+    autoware_trajectory_frame: str = param("map", "frame_id of the Autoware trajectory: the "
+                                           "frame of the odometry input")
     decision_topic: str = param(TOPIC_DECISION, "std_msgs/String JSON decision output")
     description_topic: str = param(TOPIC_DESCRIPTION, "std_msgs/String JSON scene text output")
     markers_topic: str = param(TOPIC_MARKERS, "visualization_msgs/MarkerArray output")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vla_driving.constants import NS_PER_S, WAYPOINT_DT_S
-from vla_driving.types import ControlSignals, Plan
+from vla_driving.types import ControlSignals, EgoState, Plan
 
 from vla_driving.policy.base import SceneText
 
@@ -44,6 +44,57 @@ def path_poses(plan: Plan) -> list[PathPose]:
         stamp = plan.stamp_ns + int(round((i + 1) * WAYPOINT_DT_S * NS_PER_S))
         poses.append(PathPose(stamp, float(x), float(y), yaw))
     return poses
+
+
+@dataclass(frozen=True)
+class TrajectorySample:
+    """One point of an Autoware-style trajectory (autoware_planning_msgs/TrajectoryPoint)."""
+
+    time_from_start_s: float
+    x: float
+    y: float
+    yaw: float
+    velocity: float          # m/s, longitudinal
+    acceleration: float      # m/s^2
+    heading_rate: float      # rad/s
+
+    def quaternion(self) -> tuple[float, float, float, float]:
+        return PathPose(0, self.x, self.y, self.yaw).quaternion()
+
+
+def ego_at(ego: EgoState, stamp_ns: int) -> EgoState:
+    """`ego` moved to `stamp_ns` at its own speed and yaw rate (odometry and images differ by a
+    fraction of an odometry period)."""
+    dt = (stamp_ns - ego.stamp_ns) / NS_PER_S
+    yaw = ego.yaw + ego.yaw_rate * dt
+    mid = ego.yaw + ego.yaw_rate * dt / 2.0
+    return EgoState(stamp_ns, ego.x + ego.speed * dt * math.cos(mid),
+                    ego.y + ego.speed * dt * math.sin(mid), yaw, ego.speed, ego.yaw_rate,
+                    ego.acceleration)
+
+
+def trajectory_samples(plan: Plan, ego: EgoState | None = None) -> list[TrajectorySample]:
+    """The plan from the ego position (time 0) through each waypoint, in the odometry frame of
+    `ego` (moved to the image stamp; None: the ego frame at the image stamp). The first point
+    has the ego's heading; each later one the heading of the segment reaching it (kept where two
+    points coincide: a stop). Velocity, acceleration and heading rate are finite differences
+    over the points' times."""
+    pts = np.vstack([np.zeros((1, 2)), plan.waypoints])
+    t = np.concatenate([[0.0], plan.times_s])
+    velocity = np.hypot(*np.gradient(pts, t, axis=0).T)
+    seg = np.diff(pts, axis=0)
+    yaw = np.zeros(len(pts))
+    for i, (dx, dy) in enumerate(seg):
+        yaw[i + 1] = math.atan2(dy, dx) if math.hypot(dx, dy) > 1e-3 else yaw[i]
+    yaw = np.unwrap(yaw)
+    accel, heading_rate = np.gradient(velocity, t), np.gradient(yaw, t)
+    pose = ego_at(ego, plan.stamp_ns) if ego is not None else EgoState(plan.stamp_ns)
+    c, s = math.cos(pose.yaw), math.sin(pose.yaw)
+    return [TrajectorySample(float(t[i]), float(pose.x + c * x - s * y),
+                             float(pose.y + s * x + c * y),
+                             math.remainder(float(yaw[i]) + pose.yaw, math.tau),
+                             float(velocity[i]), float(accel[i]), float(heading_rate[i]))
+            for i, (x, y) in enumerate(pts)]
 
 
 def _controls(c: ControlSignals) -> dict[str, float]:

@@ -10,11 +10,14 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from vla_driving.constants import NS_PER_S
 from vla_driving.policy.planner import STATUS_DEGRADED, STATUS_ERROR, STATUS_OK, CycleResult
-from vla_driving.policy.planner_outputs import latency_values, path_poses
+from vla_driving.policy.planner_outputs import TrajectorySample, latency_values, path_poses
 from vla_driving.types import Plan
 
 from vla_driving.ros.conversions import ns_to_stamp
+from vla_driving.ros.messages import import_message
 
+AUTOWARE_TRAJECTORY = "autoware_planning_msgs/msg/Trajectory"
+AUTOWARE_TRAJECTORY_POINT = "autoware_planning_msgs/msg/TrajectoryPoint"
 MARKER_NS = "vla_plan"
 LINE_WIDTH_M = 0.3
 TEXT_HEIGHT_M = 1.0
@@ -32,6 +35,33 @@ def path_msg(plan: Plan, frame_id: str) -> Path:
         q = pose.pose.orientation
         q.x, q.y, q.z, q.w = p.quaternion()
         msg.poses.append(pose)
+    return msg
+
+
+def autoware_trajectory_types() -> tuple[type, type]:
+    """(Trajectory, TrajectoryPoint); a missing package raises `MessageTypeError` naming it."""
+    return import_message(AUTOWARE_TRAJECTORY), import_message(AUTOWARE_TRAJECTORY_POINT)
+
+
+def autoware_trajectory_msg(types: tuple[type, type], samples: list[TrajectorySample],
+                            stamp_ns: int, frame_id: str):
+    """autoware_planning_msgs/Trajectory stamped with the image time; None without points
+    (Autoware's followers take an empty trajectory as an error, so none is ever sent)."""
+    if not samples:
+        return None
+    trajectory_cls, point_cls = types
+    msg = trajectory_cls(header=Header(stamp=ns_to_stamp(stamp_ns), frame_id=frame_id))
+    for s in samples:
+        point = point_cls()
+        point.time_from_start.sec = int(s.time_from_start_s)
+        point.time_from_start.nanosec = int(round((s.time_from_start_s % 1.0) * NS_PER_S))
+        point.pose.position.x, point.pose.position.y = s.x, s.y
+        q = point.pose.orientation
+        q.x, q.y, q.z, q.w = s.quaternion()
+        point.longitudinal_velocity_mps = s.velocity
+        point.acceleration_mps2 = s.acceleration
+        point.heading_rate_rps = s.heading_rate
+        msg.points.append(point)
     return msg
 
 

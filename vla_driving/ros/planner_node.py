@@ -27,11 +27,13 @@ from vla_driving.policy.factory import make_policy
 from vla_driving.policy.planner import STATUS_ERROR, STATUS_WAITING, CycleResult, PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
 from vla_driving.policy.planner_inputs import INSTRUCTION
-from vla_driving.policy.planner_outputs import decision_json, description_json, status_json
+from vla_driving.policy.planner_outputs import (decision_json, description_json, status_json,
+                                                trajectory_samples)
 from vla_driving.sensors.ingest import Ingest, RejectionLog
 
 from vla_driving.ros import planner_msgs as pm
 from vla_driving.ros.conversions import INPUT_MESSAGES
+from vla_driving.ros.messages import MessageTypeError
 from vla_driving.ros.spin import spin_node
 from vla_driving.ros.parameters import declare_config, read_config
 from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
@@ -50,6 +52,8 @@ class PlannerNode(LifecycleNode):
         self.policy_factory = policy_factory
         self.cfg: PlannerConfig = declare_config(self, PlannerConfig)
         self.configure_error: str | None = None
+        self.autoware_types: tuple[type, type] | None = None
+        self.empty_trajectories = 0
         self.core: PlannerCore | None = None
         self.last_result: CycleResult | None = None
         self._pubs: dict = {}
@@ -66,8 +70,10 @@ class PlannerNode(LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
             self.cfg = read_config(self, PlannerConfig)
+            self.autoware_types = (pm.autoware_trajectory_types()
+                                   if self.cfg.autoware_trajectory_topic else None)
             policy = self.policy_factory(self.cfg)
-        except (ConfigError, PolicyUnavailableError, OSError) as exc:
+        except (ConfigError, PolicyUnavailableError, OSError, MessageTypeError) as exc:
             self.configure_error = str(exc)
             self.get_logger().error(f"configure failed: {exc}")
             return TransitionCallbackReturn.FAILURE
@@ -82,6 +88,9 @@ class PlannerNode(LifecycleNode):
             "status": self.create_publisher(String, c.status_topic, COMMAND_QOS),
             "diagnostics": self.create_publisher(DiagnosticArray, TOPIC_DIAGNOSTICS, DIAGNOSTICS_QOS),
         }
+        if self.autoware_types is not None:
+            self._pubs["autoware_trajectory"] = self.create_publisher(
+                self.autoware_types[0], c.autoware_trajectory_topic, COMMAND_QOS)
         self.get_logger().info(f"configured with policy {policy.bundle_id or c.policy}")
         return TransitionCallbackReturn.SUCCESS
 
@@ -174,6 +183,8 @@ class PlannerNode(LifecycleNode):
     def _publish_plan(self, result: CycleResult, now: int) -> None:
         plan = result.plan
         self._pubs["path"].publish(pm.path_msg(plan, self.cfg.frame_id))
+        if self.autoware_types is not None:
+            self._publish_autoware_trajectory(result)
         degraded = result.status != "ok"
         self._pubs["decision"].publish(String(data=decision_json(plan, degraded)))
         self._pubs["markers"].publish(pm.markers_msg(plan, self.cfg.frame_id))
@@ -183,6 +194,17 @@ class PlannerNode(LifecycleNode):
         if done > 0:
             result.latency_s["total_from_image"] = (done - plan.stamp_ns) / NS_PER_S
             self.core.record({"total_from_image": result.latency_s["total_from_image"]})
+
+    def _publish_autoware_trajectory(self, result: CycleResult) -> None:
+        plan = result.plan
+        msg = pm.autoware_trajectory_msg(self.autoware_types, trajectory_samples(plan, result.ego),
+                                         plan.stamp_ns, self.cfg.autoware_trajectory_frame)
+        if msg is None:
+            self.empty_trajectories += 1
+            self.get_logger().error("empty Autoware trajectory not published",
+                                    throttle_duration_sec=1.0)
+        else:
+            self._pubs["autoware_trajectory"].publish(msg)
 
     def _maybe_diagnostics(self, result: CycleResult, now: int) -> None:
         changed = result.status != self._last_status
