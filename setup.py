@@ -72,6 +72,8 @@ setup(
         "tensorrt": ["tensorrt>=10,<11"],
         "train": [TORCH, "accelerate>=0.30", "onnx>=1.15", "onnxscript>=0.5", "matplotlib>=3.7"] + SIM,
         "eval": ["matplotlib>=3.7", "mcap>=1.1", "pycocoevalcap>=1.2", "av>=12"],
+        # route sweeps, rollouts and data generation as Ray tasks (local or a cluster)
+        "scale": ["ray>=2.40,<3"],
         "dev": ["pytest>=7", "pytest-timeout", "import-linter>=2.1", "hypothesis>=6"],
     },
     zip_safe=True,
