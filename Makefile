@@ -21,7 +21,7 @@ $(STAMP):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==2.13.0"
-	$(PY) -m pip install -q -c requirements-pins.txt -e ".[torch,ros,interfaces,sim,train,eval,dev,gptq]"
+	$(PY) -m pip install -q -c requirements-pins.txt -e ".[torch,ros,interfaces,sim,train,eval,dev,gptq,scale]"
 	touch $@
 
 $(INTERFACES_STAMP): $(STAMP)
