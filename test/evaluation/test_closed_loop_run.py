@@ -56,3 +56,28 @@ def test_missing_bundle_fails_clearly(tmp_path, capsys):
     args = parser.parse_args(["--bundle", str(tmp_path / "none")])
     assert eval_closed_loop.main(args) == 2
     assert "bundle" in capsys.readouterr().err
+
+
+def test_fast_sweep_lists_every_route_and_scores_per_scenario(tmp_path):
+    parser = argparse.ArgumentParser()
+    eval_closed_loop.add_arguments(parser)
+    args = parser.parse_args(["--fast", "--scenarios", "highway", "merge", "--seeds", "1000",
+                              "--duration", "2", "--json", str(tmp_path / "cl.json")])
+    assert eval_closed_loop.main(args) == 0
+    doc = json.loads((tmp_path / "cl.json").read_text())
+    outcomes = doc["sweep"]["outcomes"]
+    assert [(o["scenario"], o["policy"]) for o in outcomes] == [
+        ("highway", "constant_velocity"), ("highway", "expert_idm_mobil"),
+        ("merge", "constant_velocity"), ("merge", "expert_idm_mobil")]
+    assert all(o["ok"] for o in outcomes) and doc["sweep"]["failed_routes"] == 0
+    cv = doc["results"]["clean"]["constant_velocity"]
+    assert set(cv["by_scenario"]) == {"highway", "merge"}
+    assert "collisions_per_km" in cv["summary"] and cv["summary"]["routes"] == 2
+
+
+def test_fast_sweep_refuses_what_it_cannot_run_yet(capsys):
+    parser = argparse.ArgumentParser()
+    eval_closed_loop.add_arguments(parser)
+    args = parser.parse_args(["--fast", "--corruptions", "camera_crash"])
+    assert eval_closed_loop.main(args) == 2
+    assert "--fast does not run --corruptions" in capsys.readouterr().err

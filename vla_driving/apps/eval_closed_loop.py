@@ -52,6 +52,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(for `eval replay`)")
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     parser.add_argument("--out", type=Path, help="write report.md, metrics.json and a figure here")
+    fast = parser.add_argument_group("fast sweep (ROS-free lockstep loop, same scoring)")
+    fast.add_argument("--fast", action="store_true",
+                      help="drive the routes in-process with the planner's and the "
+                           "controller's own cores instead of through the ROS 2 nodes")
+    fast.add_argument("--workers", type=int, default=1,
+                      help="--fast: parallel route workers (more than 1: a local Ray instance)")
+    fast.add_argument("--address", default=None,
+                      help="--fast: run the routes on the Ray cluster at this address")
+    fast.add_argument("--route-timeout", type=float, default=None, metavar="S",
+                      help="--fast with Ray: a route running longer is retried once, then "
+                           "reported as failed")
 
 
 def _planners(bundle: str) -> dict[str, dict]:
@@ -85,6 +96,7 @@ class ClosedLoopRun:
     results: dict = field(default_factory=dict)    # condition -> policy -> routes + summary
     samples: dict = field(default_factory=dict)    # condition -> policy -> [EvalSample]
     mcap: dict = field(default_factory=dict)       # policy -> frames of its first clean route
+    sweep: dict = field(default_factory=dict)      # --fast: workers, throughput, every outcome
 
 
 def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruptions: list,
@@ -124,6 +136,43 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
                                      degraded=sum(s.degraded for s in policy_samples),
                                      failed=sum(s.failed for s in policy_samples))}
     return run
+
+
+def run_fast_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], expert: bool,
+                         workers: int = 1, address: str | None = None,
+                         timeout_s: float | None = None) -> ClosedLoopRun:
+    """The same routes and scores through the ROS-free lockstep loop, as a sweep of tasks
+    (`evaluation.sweep`): every route is listed with its outcome, failed ones included."""
+    from vla_driving.evaluation.sweep import outcome_rows, route_tasks, run_sweep
+
+    sweep = run_sweep(cfg, route_tasks(cfg, planners, expert), workers, address, timeout_s)
+    names = list(planners) + ([EXPERT] if expert else [])
+    run = ClosedLoopRun()
+    run.results[CLEAN] = {n: _policy_results(sweep.rows(n), cfg.scenarios) for n in names}
+    sim_s = sum(o.row["sim_s"] for o in sweep.outcomes if o.ok)
+    run.sweep = {
+        "workers": sweep.workers, "wall_s": sweep.wall_s, "sim_s": sim_s,
+        "x_realtime": sim_s / sweep.wall_s if sweep.wall_s > 0 else None,
+        "failed_routes": len(sweep.failed()), "outcomes": outcome_rows(sweep)}
+    return run
+
+
+def _policy_results(rows: list[dict], scenarios: list[str]) -> dict:
+    return {"summary": aggregate(rows), "by_leaderboard": by_leaderboard(rows), "routes": rows,
+            "by_scenario": {s: aggregate([r for r in rows if r["scenario"] == s])
+                            for s in scenarios}}
+
+
+def scenario_rows(results: dict) -> list[dict]:
+    """Per scenario and policy: driving score, collisions per km and comfort."""
+    return [{"scenario": s, "policy": p, "routes": agg.get("routes"),
+             "driving score": agg.get("driving_score"),
+             "collisions / km": agg.get("collisions_per_km"),
+             "p95 lat. accel (m/s2)": agg.get("lateral_accel_p95_mean"),
+             "p95 jerk (m/s3)": agg.get("jerk_p95_mean"),
+             "instruction success (%)": 100 * agg.get("instruction_success_rate", 0.0)}
+            for p, v in results.get(CLEAN, {}).items() if "by_scenario" in v
+            for s, agg in v["by_scenario"].items() if agg.get("routes")]
 
 
 def leaderboard_rows(results: dict) -> list[dict]:
@@ -169,7 +218,8 @@ def write_closed_loop_report(out: Path, results: dict, settings: dict,
                              run: ClosedLoopRun | None = None) -> dict:
     from vla_driving.evaluation import figures
     out.mkdir(parents=True, exist_ok=True)
-    document = to_jsonable({"settings": settings, "results": results})
+    sweep = run.sweep if run is not None else {}
+    document = to_jsonable({"settings": settings, "results": results, "sweep": sweep})
     (out / "metrics.json").write_text(json.dumps(document, indent=2))
     figures.corruption_bars(out / FIGURE, {c: {p: v["summary"].get("driving_score")
                                                for p, v in pol.items()}
@@ -184,6 +234,11 @@ def write_closed_loop_report(out: Path, results: dict, settings: dict,
     lines += markdown_table(summary_rows(results))
     lines += ["", "## Driving score under each leaderboard version", ""]
     lines += markdown_table(leaderboard_rows(results))
+    if scenario_rows(results):
+        lines += ["", "## Per scenario (clean)", ""] + markdown_table(scenario_rows(results))
+    if sweep:
+        lines += ["", f"Fast sweep: {sweep['workers']} worker(s), {sweep['x_realtime']:.1f}x real "
+                      f"time, {sweep['failed_routes']} failed route(s)."]
     lines += ["", "## Routes", ""] + markdown_table(route_rows)
     lines += ["", f"![driving score]({FIGURE})"]
     lines += _write_planner_outputs(out, run) if run is not None else []
@@ -199,20 +254,39 @@ def main(args: argparse.Namespace) -> int:
         corruptions = [Corruption(n, args.severity) for n in args.corruptions]
         if args.bundle and not Path(args.bundle, "manifest.json").is_file():
             raise ConfigError(f"model bundle not found: {args.bundle} (no manifest.json)")
-        run = run_closed_loop(cfg, _planners(args.bundle), corruptions, not args.no_expert,
-                              args.record)
+        if args.fast and (corruptions or args.record):
+            raise ConfigError("--fast does not run --corruptions or --record yet; drop --fast "
+                              "to run them through the nodes")
+        if args.fast:
+            run = run_fast_closed_loop(cfg, _planners(args.bundle), not args.no_expert,
+                                       args.workers, args.address, args.route_timeout)
+        else:
+            run = run_closed_loop(cfg, _planners(args.bundle), corruptions, not args.no_expert,
+                                  args.record)
         results = run.results
+    except RuntimeError as exc:          # e.g. a Ray cluster that cannot be reached
+        print(f"vla-driving eval closed-loop: {exc}", file=sys.stderr)
+        return 2
     except (ConfigError, ValueError) as exc:
         print(f"vla-driving eval closed-loop: {exc}", file=sys.stderr)
         return 2
     settings = {"bundle": args.bundle or "(none: baselines only)", **cfg.to_dict(),
                 "corruptions": [c.label for c in corruptions]}
     document = (write_closed_loop_report(args.out, results, settings, run) if args.out
-                else to_jsonable({"settings": settings, "results": results}))
+                else to_jsonable({"settings": settings, "results": results, "sweep": run.sweep}))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=2))
     print("\n".join(markdown_table(summary_rows(results))))
+    if scenario_rows(results):
+        print("\n" + "\n".join(markdown_table(scenario_rows(results))))
+    sweep = run.sweep
+    if sweep:
+        print(f"\n{sweep['sim_s']:.0f} s simulated in {sweep['wall_s']:.0f} s "
+              f"({sweep['x_realtime']:.1f}x real time, {sweep['workers']} worker(s)); "
+              f"{sweep['failed_routes']} route(s) failed"
+              + "".join(f"\n  FAILED {o['scenario']} seed {o['seed']} {o['policy']}: {o['error']}"
+                        for o in sweep["outcomes"] if not o["ok"]))
     if args.out:
         print(f"\nreport: {args.out / 'report.md'}")
     return 0
