@@ -69,7 +69,8 @@ setup(
         "sim": SIM,
         # 7.6.0: the newest GPTQModel whose requirements accept torch 2.13 (7.7 needs >= 2.14.1).
         "gptq": ["gptqmodel==7.6.0"],
-        "tensorrt": ["tensorrt>=10,<11"],
+        # 10 and 11 (11 builds strongly typed: fp16 / int8 need an fp16 / Q/DQ ONNX).
+        "tensorrt": ["tensorrt>=10,<12"],
         "train": [TORCH, "accelerate>=0.30", "onnx>=1.15", "onnxscript>=0.5", "matplotlib>=3.7"] + SIM,
         "eval": ["matplotlib>=3.7", "mcap>=1.1", "pycocoevalcap>=1.2", "av>=12"],
         # route sweeps, rollouts and data generation as Ray tasks (local or a cluster)

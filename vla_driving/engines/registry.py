@@ -59,16 +59,17 @@ def ensure_trt_plan(onnx_path: Path, inputs: list[TensorSpec], cfg: EngineConfig
     from vla_driving.engines.trt_engine import compute_capability, tensorrt_module
 
     trt = tensorrt_module()
-    if cfg.precision == "int8" and calibration is None:
+    calibrate = cfg.precision == "int8" and trt_build.implicit_int8(trt)   # TensorRT 10
+    if calibrate and calibration is None:
         raise EngineError("precision int8 needs calibration frames (pass --data)")
     key = engine_key(onnx_path, inputs, cfg, trt.__version__, compute_capability(cfg.device_id),
-                     calibration.sha256 if calibration else "")
+                     calibration.sha256 if calibrate and calibration else "")
     cache = EngineCache(cache_dir)
     stem = onnx_path.stem
 
     def build() -> bytes:
         calibrator = None
-        if cfg.precision == "int8":
+        if calibrate:
             calibrator = trt_build.make_calibrator(
                 calibration.batches(), cache.path_for(stem, key).with_suffix(".calib"),
                 calibration.batch_size)

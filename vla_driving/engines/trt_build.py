@@ -1,7 +1,12 @@
 """Build TensorRT plans from ONNX (fp32 / fp16 / int8 with entropy calibration and a cache).
 
-Written against the TensorRT 10 Python API: explicit-batch networks (`create_network(0)`),
-`build_serialized_network`, memory-pool limits and named optimisation profiles.
+TensorRT 10 and 11. Both: explicit-batch networks (`create_network(0)`),
+`build_serialized_network`, memory-pool limits and named optimisation profiles. TensorRT 11
+removed weak typing: no `BuilderFlag.FP16` / `INT8`, no implicit INT8 calibration
+(`IInt8EntropyCalibrator2`, `int8_calibrator`, `set_calibration_profile`); every network is
+strongly typed, so the ONNX itself must carry its precision (fp16 tensors from ModelOpt AutoCast,
+Q/DQ nodes from explicit quantization). With 11, fp16 and int8 are built from such an ONNX and
+refused with the reason otherwise (`auto` then falls back to ONNX Runtime).
 """
 
 from __future__ import annotations
@@ -17,6 +22,29 @@ from vla_driving.engines.engine_cache import Profile
 from vla_driving.engines.trt_engine import tensorrt_module
 
 log = logging.getLogger(__name__)
+SUPPORTED_MAJORS = (10, 11)
+WEAKLY_TYPED_UNTIL = 10      # the last major with precision flags and implicit calibration
+AUTOCAST_HINT = ("convert the ONNX first (ModelOpt AutoCast: python -m modelopt.onnx.autocast "
+                 "--onnx_path IN --output_path OUT --low_precision_type fp16 --keep_io_types)")
+QDQ_HINT = ("quantize the ONNX with Q/DQ nodes first (ModelOpt explicit quantization); "
+            "implicit INT8 calibration was removed in TensorRT 11")
+
+
+def tensorrt_major(trt) -> int:
+    """The installed TensorRT's major version; an unsupported one is an `EngineError`."""
+    try:
+        major = int(str(trt.__version__).split(".")[0])
+    except ValueError:
+        raise EngineError(f"unrecognised TensorRT version {trt.__version__!r}") from None
+    if major not in SUPPORTED_MAJORS:
+        raise EngineError(f"TensorRT {trt.__version__} is not supported (majors "
+                          f"{', '.join(map(str, SUPPORTED_MAJORS))})")
+    return major
+
+
+def implicit_int8(trt) -> bool:
+    """Whether this TensorRT calibrates INT8 itself (10.x) or needs a Q/DQ ONNX (11.x)."""
+    return tensorrt_major(trt) <= WEAKLY_TYPED_UNTIL
 
 
 def make_calibrator(batches: Iterable[dict[str, np.ndarray]], cache_path: Path,
@@ -28,6 +56,8 @@ def make_calibrator(batches: Iterable[dict[str, np.ndarray]], cache_path: Path,
     supersedes it) but still supported throughout 10.x.
     """
     trt = tensorrt_module()
+    if not implicit_int8(trt):
+        raise EngineError(f"TensorRT {trt.__version__}: {QDQ_HINT}")
     torch = require("torch", "torch")
 
     class EntropyCalibrator(trt.IInt8EntropyCalibrator2):
@@ -66,10 +96,35 @@ def _parse_onnx(trt, builder, logger, onnx_path: Path):
     return network, parser
 
 
+def network_types(trt, network) -> tuple[bool, bool]:
+    """(has half-precision tensors, has Q/DQ layers): what a strongly typed build will use."""
+    half = quantized = False
+    qdq = {trt.LayerType.QUANTIZE, trt.LayerType.DEQUANTIZE}
+    for i in range(network.num_layers):
+        layer = network.get_layer(i)
+        quantized = quantized or layer.type in qdq
+        half = half or any(layer.get_output(k).dtype == trt.DataType.HALF
+                           for k in range(layer.num_outputs))
+    return half, quantized
+
+
+def _check_strongly_typed(trt, network, precision: str, onnx_path: Path) -> None:
+    """TensorRT 11: the precision asked for must be in the ONNX already."""
+    half, quantized = network_types(trt, network)
+    if precision == "fp16" and not half:
+        raise EngineError(f"TensorRT {trt.__version__} builds {onnx_path.name} as typed (fp32): "
+                          f"for fp16, {AUTOCAST_HINT}, or choose precision fp32")
+    if precision == "int8" and not quantized:
+        raise EngineError(f"TensorRT {trt.__version__}: {onnx_path.name} has no Q/DQ nodes: "
+                          f"{QDQ_HINT}")
+
+
 def build_plan(onnx_path: str | Path, precision: str, profile: Profile, workspace_mb: int,
                calibrator=None) -> bytes:
-    """Serialized plan of `onnx_path`; `calibrator` is required for int8."""
+    """Serialized plan of `onnx_path`; TensorRT 10 needs `calibrator` for int8, TensorRT 11 a
+    Q/DQ ONNX instead (and an fp16 ONNX for fp16)."""
     trt = tensorrt_module()
+    weak = tensorrt_major(trt) <= WEAKLY_TYPED_UNTIL
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
     network, _parser = _parse_onnx(trt, builder, logger, Path(onnx_path))
@@ -79,9 +134,11 @@ def build_plan(onnx_path: str | Path, precision: str, profile: Profile, workspac
     for name, shape_min, shape_opt, shape_max in profile:
         opt_profile.set_shape(name, shape_min, shape_opt, shape_max)
     config.add_optimization_profile(opt_profile)
-    if precision in ("fp16", "int8"):
+    if not weak:
+        _check_strongly_typed(trt, network, precision, Path(onnx_path))
+    elif precision in ("fp16", "int8"):
         config.set_flag(trt.BuilderFlag.FP16)
-    if precision == "int8":
+    if weak and precision == "int8":
         if calibrator is None:
             raise EngineError("int8 build needs calibration frames (a calibrator)")
         config.set_flag(trt.BuilderFlag.INT8)

@@ -1,4 +1,5 @@
-"""TensorRT backend (TensorRT 10 name-based I/O API): deserialize a plan, bind tensors by name.
+"""TensorRT backend (the name-based I/O API, unchanged from TensorRT 10 to 11): deserialize a
+plan, bind tensors by name.
 
 Device buffers are torch CUDA tensors, so no pycuda is needed. Input shapes are set per call
 (`set_input_shape`), output shapes read back from the context, so a dynamic batch works within
