@@ -170,3 +170,15 @@ def test_collision_rejects_mismatched_agent_table():
     with pytest.raises(ValueError):
         collision_metrics([_straight_plan()], [np.full((6, 1, 5), np.nan)],
                           categories=[("car", "truck")])
+
+
+def test_pairwise_overlap_agrees_with_the_one_to_many_test():
+    from vla_driving.evaluation.geometry import boxes_overlap_pairs
+    rng = np.random.default_rng(0)
+    a = np.column_stack([rng.uniform(-5, 5, (400, 2)), rng.uniform(-np.pi, np.pi, 400),
+                         rng.uniform(0.5, 6, (400, 2))])
+    b = np.column_stack([rng.uniform(-5, 5, (400, 2)), rng.uniform(-np.pi, np.pi, 400),
+                         rng.uniform(0.5, 6, (400, 2))])
+    expect = [bool(boxes_overlap(x, y[None])[0]) for x, y in zip(a, b)]
+    assert boxes_overlap_pairs(a, b).tolist() == expect
+    assert 50 < sum(expect) < 350                      # both outcomes are exercised

@@ -47,6 +47,43 @@ def boxes_overlap(box: np.ndarray, others: np.ndarray) -> np.ndarray:
     return ~separated.any(axis=1)
 
 
+def boxes_overlap_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether box a[i] overlaps box b[i], for (M, 5) pairs at once; touching does not count."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, BOX_FIELDS)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, BOX_FIELDS)
+    if len(a) != len(b):
+        raise ValueError(f"{len(a)} boxes paired with {len(b)}")
+    if len(a) == 0:
+        return np.zeros(0, dtype=bool)
+    ca, cb = box_corners(a), box_corners(b)                      # M x 4 x 2
+    axes = np.concatenate([_axes(ca), _axes(cb)], axis=1)        # M x 4 axes x 2
+    proj_a = np.einsum("mcd,mkd->mkc", ca, axes)                # M x 4 axes x 4 corners
+    proj_b = np.einsum("mcd,mkd->mkc", cb, axes)
+    separated = (proj_a.max(-1) <= proj_b.min(-1)) | (proj_b.max(-1) <= proj_a.min(-1))
+    return ~separated.any(axis=1)
+
+
+def step_overlaps(poses: np.ndarray, length: float, width: float,
+                  agents: np.ndarray) -> np.ndarray:
+    """(S, A): whether a `length` x `width` box at any of the poses (S, P, 3) of step s overlaps
+    agent a's box at step s (agents (S, A, 5); rows with NaN are absent and never overlap)."""
+    poses = np.asarray(poses, dtype=np.float64)
+    agents = np.asarray(agents, dtype=np.float64)
+    steps, n_poses = poses.shape[:2]
+    n_agents = agents.shape[1]
+    out = np.zeros((steps, n_agents), dtype=bool)
+    present = np.all(np.isfinite(agents), axis=2)                # S x A
+    s_idx, a_idx = np.nonzero(present)
+    if len(s_idx) == 0:
+        return out
+    ego = np.concatenate([poses[s_idx], np.broadcast_to([length, width], (len(s_idx), n_poses, 2))],
+                         axis=2).reshape(-1, BOX_FIELDS)
+    other = np.repeat(agents[s_idx, a_idx], n_poses, axis=0)
+    hit = boxes_overlap_pairs(ego, other).reshape(len(s_idx), n_poses).any(axis=1)
+    out[s_idx, a_idx] = hit
+    return out
+
+
 def plan_poses(waypoints: np.ndarray) -> np.ndarray:
     """(S, 3) poses x, y, yaw along a plan that starts at the origin heading +x.
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from vla_driving.constants import WAYPOINT_DT_S
 from vla_driving.evaluation.geometry import (
-    BOX_FIELDS, boxes_overlap, fixed_heading_poses, interpolate_poses, plan_poses)
+    BOX_FIELDS, fixed_heading_poses, interpolate_poses, plan_poses, step_overlaps)
 
 HORIZONS_S = (1.0, 2.0, 3.0)
 L2_CONVENTIONS = ("uniad", "stp3")
@@ -154,31 +154,35 @@ def l2_metrics(pred, true, valid=None, horizons_s: Sequence[float] = HORIZONS_S)
             "samples": {"uniad": int(n), "stp3": int(complete.sum())}}
 
 
-def _present(agents: np.ndarray, step: int, keep: np.ndarray) -> np.ndarray:
-    rows = agents[step][keep]
-    return rows[np.all(np.isfinite(rows), axis=1)]
+def _agent_table(agent_boxes, steps: int) -> np.ndarray:
+    agents = np.asarray(agent_boxes, dtype=np.float64)
+    if agents.ndim != 3 or agents.shape[0] != steps or agents.shape[2] != BOX_FIELDS:
+        raise ValueError(f"agent boxes must be ({steps}, A, {BOX_FIELDS}), got {agents.shape}")
+    return agents
 
 
 def box_hits(poses: np.ndarray, agent_boxes, length: float, width: float,
              keep: np.ndarray | None = None) -> np.ndarray:
     """(S,) whether a `length` x `width` box at each pose (S, 3) overlaps an agent box of the
     same step; `keep` (A,) selects the agents that count (NaN rows are absent agents)."""
-    agents = np.asarray(agent_boxes, dtype=np.float64)
-    if agents.ndim != 3 or agents.shape[0] != len(poses) or agents.shape[2] != BOX_FIELDS:
-        raise ValueError(f"agent boxes must be ({len(poses)}, A, {BOX_FIELDS}), got {agents.shape}")
-    keep = np.ones(agents.shape[1], dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
-    hits = np.zeros(len(poses), dtype=bool)
-    for k, (x, y, yaw) in enumerate(poses):
-        present = _present(agents, k, keep)
-        hits[k] = bool(len(present)) and bool(
-            boxes_overlap(np.array([x, y, yaw, length, width]), present).any())
-    return hits
+    poses = np.asarray(poses, dtype=np.float64).reshape(-1, 3)
+    agents = _agent_table(agent_boxes, len(poses))
+    overlaps = step_overlaps(poses[:, None, :], length, width, agents)
+    if keep is not None:
+        overlaps &= np.asarray(keep, dtype=bool)[None, :]
+    return overlaps.any(axis=1)
 
 
 def nuscenes_box_hits(plan, agent_boxes, keep: np.ndarray | None = None) -> np.ndarray:
     """(S,) collisions of the UniAD / ST-P3 / VAD ego box placed along `plan` (S, 2)."""
     poses = fixed_heading_poses(plan, NUSCENES_EGO_FORWARD_OFFSET_M)
     return box_hits(poses, agent_boxes, NUSCENES_EGO_LENGTH_M, NUSCENES_EGO_WIDTH_M, keep)
+
+
+def _swept_poses(plan, substeps: int) -> np.ndarray:
+    poses = plan_poses(plan)
+    starts = np.vstack([np.zeros((1, 3)), poses[:-1]])
+    return np.stack([interpolate_poses(a, b, substeps) for a, b in zip(starts, poses)])
 
 
 def collision_steps(plan, agent_boxes, ego_length: float = EGO_LENGTH_M,
@@ -192,21 +196,9 @@ def collision_steps(plan, agent_boxes, ego_length: float = EGO_LENGTH_M,
     """
     if substeps < 1:
         raise ValueError(f"substeps must be >= 1, got {substeps}")
-    poses = plan_poses(plan)
-    agents = np.asarray(agent_boxes, dtype=np.float64)
-    if agents.ndim != 3 or agents.shape[0] != len(poses) or agents.shape[2] != BOX_FIELDS:
-        raise ValueError(f"agent boxes must be ({len(poses)}, A, {BOX_FIELDS}), got {agents.shape}")
-    hits = np.zeros(len(poses), dtype=bool)
-    previous = np.zeros(3)
-    for k, pose in enumerate(poses):
-        present = agents[k][np.all(np.isfinite(agents[k]), axis=1)]
-        for p in interpolate_poses(previous, pose, substeps):
-            ego = np.array([p[0], p[1], p[2], ego_length, ego_width])
-            if len(present) and boxes_overlap(ego, present).any():
-                hits[k] = True
-                break
-        previous = pose
-    return hits
+    poses = _swept_poses(plan, substeps)
+    agents = _agent_table(agent_boxes, len(poses))
+    return step_overlaps(poses, ego_length, ego_width, agents).any(axis=1)
 
 
 def category_mask(categories: Sequence[str] | None, n_agents: int,
@@ -227,17 +219,23 @@ def sample_collisions(plan, agent_boxes, true_plan=None, valid=None, categories=
                       swept_substeps: int = SWEPT_SUBSTEPS) -> dict[str, np.ndarray]:
     """Per-step collision flags (S,) of one sample under each convention, plus the steps each
     published convention excluded because the ground-truth trajectory already collides."""
-    agents = np.asarray(agent_boxes, dtype=np.float64)
-    steps = len(np.asarray(plan).reshape(-1, 2))
+    plan = np.asarray(plan, dtype=np.float64).reshape(-1, 2)
+    steps = len(plan)
+    agents = _agent_table(agent_boxes, steps)
     valid = np.ones(steps, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    box = (NUSCENES_EGO_LENGTH_M, NUSCENES_EGO_WIDTH_M)
+    planned = step_overlaps(fixed_heading_poses(plan, NUSCENES_EGO_FORWARD_OFFSET_M)[:, None],
+                            *box, agents)
+    truth = np.zeros_like(planned)
+    if true_plan is not None:
+        true_xy = np.nan_to_num(np.asarray(true_plan, dtype=np.float64).reshape(-1, 2))
+        truth = step_overlaps(fixed_heading_poses(true_xy, NUSCENES_EGO_FORWARD_OFFSET_M)[:, None],
+                              *box, agents)
     out: dict[str, np.ndarray] = {}
     for conv in ("uniad", "vad"):
-        keep = category_mask(categories, agents.shape[1], COLLISION_CATEGORIES[conv])
-        hits = nuscenes_box_hits(plan, agents, keep) & valid
-        gt = np.zeros(steps, dtype=bool)
-        if true_plan is not None:
-            truth = np.nan_to_num(np.asarray(true_plan, dtype=np.float64).reshape(-1, 2))
-            gt = nuscenes_box_hits(truth, agents, keep) & valid
+        keep = category_mask(categories, agents.shape[1], COLLISION_CATEGORIES[conv])[None, :]
+        hits = (planned & keep).any(axis=1) & valid
+        gt = (truth & keep).any(axis=1) & valid
         out[conv] = hits & ~gt
         out[f"{conv}_gt"] = gt
     out["swept"] = collision_steps(plan, agents, substeps=swept_substeps) & valid
