@@ -46,13 +46,15 @@ class ClosedLoopConfig(Config):
 
 
 def bridge_config(cfg: ClosedLoopConfig, scenario: str, seed: int) -> SimBridgeConfig:
-    """The profile's bridge config for one route: its scenario, seed, instruction, no reset."""
+    """The profile's bridge config for one route: its scenario, seed, instruction, no reset
+    (and the control type, when the route config names one)."""
     base = SimBridgeConfig.from_yaml(cfg.profile, BRIDGE_SECTION)
     sim = base.sim.to_dict()
     sim["max_duration_s"] = cfg.duration_s + END_MARGIN_S
+    control = {"control_type": cfg.control} if cfg.control else {}
     return SimBridgeConfig.from_dict({**base.to_dict(), "scenario": scenario, "seed": seed,
                                       "instruction": cfg.instruction, "reset_on_done": False,
-                                      "sim": sim})
+                                      "sim": sim, **control})
 
 
 def new_route(sim, cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str) -> RouteTracker:

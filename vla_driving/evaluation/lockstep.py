@@ -62,6 +62,19 @@ class LockstepRoute:
     planner_errors: int
 
 
+# The controller's command, as its output adapter's plain dict, into the bridge core: what the
+# bridge node reads from each message type (vla_driving.ros.sim_bridge_node.CONTROL_READERS).
+COMMAND_READERS = {
+    "twist": lambda b, t, f: b.on_twist(t, f["twist"]["linear"]["x"], f["twist"]["angular"]["z"]),
+    "ackermann": lambda b, t, f: b.on_steering(t, f["drive"]["speed"],
+                                               f["drive"]["steering_angle"]),
+    "carla": lambda b, t, f: b.on_pedals(t, f["throttle"], f["brake"], f["steer"],
+                                         f["hand_brake"]),
+    "autoware": lambda b, t, f: b.on_steering(t, f["longitudinal"]["velocity"],
+                                              f["lateral"]["steering_tire_angle"]),
+}
+
+
 class LockstepLoop:
     """One route's bridge, planner core and controller core, stepped together."""
 
@@ -70,7 +83,8 @@ class LockstepLoop:
         self.bridge = LockstepBridge(bridge_cfg)
         self.planner = PlannerCore(planner_cfg, policy, Ingest(planner_cfg.ingest))
         self.controller = TrajectoryController(controller_cfg)
-        self.twist = adapter_for("twist").fields
+        self.command_fields = adapter_for(bridge_cfg.control_type).fields
+        self.send_command = COMMAND_READERS[bridge_cfg.control_type]
         self.controller_cfg = controller_cfg
         if planner_cfg.ingest.transport != "raw":
             raise ValueError("the bridge sends raw images: set ingest.transport to raw")
@@ -88,8 +102,7 @@ class LockstepLoop:
         self._controller_odometry(odom)
         self._clock_ns = now                 # /clock(t): the controller ticks on it
         cmd = self.controller.step(now)
-        twist = self.twist(cmd, self.controller_cfg)["twist"]
-        b.on_twist(now, twist["linear"]["x"], twist["angular"]["z"])
+        self.send_command(b, now, self.command_fields(cmd, self.controller_cfg))
         return b.step()
 
     def _send_sensors(self, odom: OdometryFields, now: int) -> None:
@@ -133,8 +146,10 @@ def profile_configs(cfg: ClosedLoopConfig, scenario: str, seed: int,
     """The sim profile's bridge, planner (with `planner` overrides) and controller configs."""
     base = PlannerConfig.from_yaml(cfg.profile, PLANNER_SECTION).to_dict()
     planner_cfg = PlannerConfig.from_dict({**base, **(planner or {})})
-    return (bridge_config(cfg, scenario, seed), planner_cfg,
-            ControllerConfig.from_yaml(cfg.profile, CONTROLLER_SECTION))
+    controller = ControllerConfig.from_yaml(cfg.profile, CONTROLLER_SECTION).to_dict()
+    if cfg.control:
+        controller["output"] = cfg.control
+    return bridge_config(cfg, scenario, seed), planner_cfg, ControllerConfig.from_dict(controller)
 
 
 def run_lockstep_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy_name: str,
