@@ -95,6 +95,12 @@ def _policy(cfg: ClosedLoopConfig, task: RouteTask):
     return _POLICIES[key]
 
 
+def close_policies() -> None:
+    """Close the policies this process loaded (their text threads end before the process)."""
+    while _POLICIES:
+        _POLICIES.popitem()[1].close()
+
+
 def run_task(cfg_dict: dict, task: RouteTask) -> dict:
     """Drive and score one route (in whichever process runs it)."""
     from vla_driving.evaluation.lockstep import run_lockstep_route
@@ -122,7 +128,10 @@ def run_sweep(cfg: ClosedLoopConfig, tasks: list[RouteTask], workers: int = 1,
     start = time.perf_counter()
     bar = tqdm(total=len(tasks), desc="routes", unit="route", disable=not progress)
     if workers <= 1 and address is None:
-        outcomes = [_run_here(cfg, task, bar) for task in tasks]
+        try:
+            outcomes = [_run_here(cfg, task, bar) for task in tasks]
+        finally:
+            close_policies()
         workers = 1
     else:
         outcomes = _run_on_ray(cfg, tasks, workers, address, timeout_s, bar)
