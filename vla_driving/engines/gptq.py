@@ -97,11 +97,16 @@ def default_device() -> str:
     return resolve_device("auto")
 
 
-def load_gptq_llm(directory: str | Path, device: str | None = None):
+LLM_KERNELS = ("default", "auto", "triton", "torch")
+
+
+def load_gptq_llm(directory: str | Path, device: str | None = None, kernel: str = "default"):
     """The quantized HF causal LM in `directory`, wrapped to take and give float32.
 
-    Uses GPTQModel's torch kernel on CPU and its automatic kernel choice on CUDA; falls back to
-    dequantizing the checkpoint when GPTQModel is not installed (logged).
+    `kernel` (EngineConfig.llm_kernel): `default` is GPTQModel's torch kernel on CPU and, on CUDA,
+    its Triton kernel, then torch for layers Triton refuses (e.g. 80-wide projections): neither
+    compiles anything with nvcc at first use, which GPTQModel's `auto` choice may do for minutes.
+    Falls back to dequantizing the checkpoint when GPTQModel is not installed (logged).
     """
     from vla_driving.engines.base import MissingDependencyError
     from vla_driving.engines.gptq_format import dequantize_checkpoint
@@ -112,8 +117,13 @@ def load_gptq_llm(directory: str | Path, device: str | None = None):
     except MissingDependencyError as exc:
         log.warning("%s; dequantizing the GPTQ checkpoint to float32 instead", exc)
         return CastingLLM(dequantize_checkpoint(directory).to(device))
-    backends = [gptqmodel.BACKEND.TORCH] if device == "cpu" else [gptqmodel.BACKEND.AUTO,
-                                                                  gptqmodel.BACKEND.TORCH]
+    if kernel not in LLM_KERNELS:
+        raise ValueError(f"kernel={kernel!r}: allowed values are {list(LLM_KERNELS)}")
+    B = gptqmodel.BACKEND
+    if kernel != "default":
+        backends = [getattr(B, kernel.upper()), B.TORCH]
+    else:
+        backends = [B.TORCH] if device == "cpu" else [B.TRITON, B.TORCH]
     for backend in backends:
         try:
             with _gptqmodel_output_to_log():

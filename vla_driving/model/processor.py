@@ -62,6 +62,11 @@ class ModelInputs:
     past: torch.Tensor            # float32 [B, 4, 2]: ego-frame positions at -2.0 ... -0.5 s
     prompts: list[list[int]]      # token ids of the driving prompt, <bos> first
 
+    def to(self, device) -> "ModelInputs":
+        """The tensors on the model's device (prepared on the host, as the camera data is)."""
+        return ModelInputs(self.images.to(device), self.ego.to(device), self.past.to(device),
+                           self.prompts)
+
 
 def prompt_ids(tokenizer, ego, past, instructions) -> list[list[int]]:
     """Driving-prompt token ids per sample (ego [B, 3], past [B, 4, 2] tensors or arrays)."""

@@ -133,8 +133,8 @@ def normalise_uint8(images: torch.Tensor, frames: int, views: int, size: tuple[i
     x = images.reshape(b * t * n, *images.shape[3:]).float() / 255.0
     if size is not None and x.shape[-2:] != tuple(size):
         x = _resize(x, tuple(size), resample)
-    mean = torch.tensor(mean).view(1, 3, 1, 1)
-    std = torch.tensor(std).view(1, 3, 1, 1)
+    mean = torch.tensor(mean, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(std, device=x.device).view(1, 3, 1, 1)
     x = (x - mean) / std
     if bgr:
         x = x.flip(1)

@@ -27,14 +27,14 @@ class LoadedBundle:
     processor: Any = None  # vla_driving.model.processor.VlaProcessor, from the manifest
 
 
-def _load_llm(root: Path, manifest: Manifest, device: str):
+def _load_llm(root: Path, manifest: Manifest, device: str, kernel: str = "default"):
     from vla_driving.engines.casting_llm import CastingLLM
     from vla_driving.engines.gptq import load_gptq_llm, load_hf_llm
 
     fmt = manifest.llm.get("format")
     directory = root / manifest.llm["dir"]
     if fmt == "gptq":
-        return load_gptq_llm(directory, device)
+        return load_gptq_llm(directory, device, kernel)
     if fmt == "hf":
         return CastingLLM(load_hf_llm(directory, device))
     raise BundleError(f"{root}: unknown LLM format {fmt!r} (known: gptq, hf)")
@@ -50,14 +50,15 @@ def _load_processor(root: Path, manifest: Manifest):
         raise PolicyUnavailableError(f"{root}: {exc}") from exc
 
 
-def _load_policy_model(root: Path, manifest: Manifest, device: str):
+def _load_policy_model(root: Path, manifest: Manifest, device: str,
+                       kernel: str = "default"):
     from safetensors.torch import load_file
 
     from vla_driving.model.config import VLAConfig
     from vla_driving.model.vla import VLAModel
 
     cfg = VLAConfig.from_dict(manifest.architecture["vla"])
-    model = VLAModel(cfg, llm=_load_llm(root, manifest, device))
+    model = VLAModel(cfg, llm=_load_llm(root, manifest, device, kernel))
     weights = load_file(str(root / manifest.weights["file"]))
     missing, unexpected = model.load_state_dict(weights, strict=False)
     missing = [k for k in missing if not k.startswith("llm.")]
@@ -86,7 +87,7 @@ def load_bundle(path: str | Path, engine_cfg=None, device: str | None = None) ->
     cfg = engine_cfg or EngineConfig()
     device = device or resolve_device(cfg.device)
     processor = _load_processor(root, manifest)
-    model = _load_policy_model(root, manifest, device)
+    model = _load_policy_model(root, manifest, device, cfg.llm_kernel)
     entry = manifest.engines[ENCODER]
     inputs = [TensorSpec.from_dict(s) for s in entry["inputs"]]
     outputs = [TensorSpec.from_dict(s) for s in entry["outputs"]]

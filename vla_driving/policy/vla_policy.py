@@ -45,6 +45,7 @@ class VlaPolicy(DrivingPolicy):
         self.num_frames = self.processor.num_frames
         self.pick_frames = self.processor.picker
         self.history = EgoHistory()
+        self._device = next(bundle.model.parameters()).device  # inputs go where the model is
         self._timing = threading.local()   # infer and describe run in different threads
         bundle.model.frontend.register_forward_pre_hook(self._encoder_start)
         bundle.model.frontend.register_forward_hook(self._encoder_end)
@@ -69,7 +70,7 @@ class VlaPolicy(DrivingPolicy):
 
         try:
             return self.processor.inputs(obs, self.history.past(obs.ego, record),
-                                         self.bundle.tokenizer)
+                                         self.bundle.tokenizer).to(self._device)
         except ModelInputError as exc:
             raise PolicyError(str(exc)) from exc
 
