@@ -22,7 +22,7 @@ BLOCKER = textwrap.dedent("""
     import vla_driving
     skipped = []
     # the apps that drive nodes (the ROS floor below them) need rclpy by design
-    ROS_APPS = {"bag_player", "bench_ingest", "camera_stream",
+    ROS_APPS = {"bag_player", "bench_ingest",
                 "closed_loop_runner", "run"}
     for info in pkgutil.walk_packages(vla_driving.__path__, "vla_driving."):
         if info.name.startswith("vla_driving.ros.") or \

@@ -18,7 +18,7 @@ def test_bag_is_published_with_clock(tmp_path):
     from rclpy.node import Node
     from rosgraph_msgs.msg import Clock
 
-    from vla_driving.apps.bag_player import QOS, BagPlayer
+    from vla_driving.ros.bag_player import QOS, BagPlayer
 
     bag = write_bag(tmp_path / "b", seconds=1.0)
     context = rclpy.Context()

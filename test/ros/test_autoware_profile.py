@@ -87,7 +87,7 @@ def nearest(poses: dict, stamp: int):
 def test_an_autoware_bag_replays_through_the_autoware_profile(ros_context, shared_dir, tmp_path):
     from rclpy.node import Node
 
-    from vla_driving.apps.bag_player import BagPlayer
+    from vla_driving.ros.bag_player import BagPlayer
     from vla_driving.ros.conversions import stamp_to_ns
     from vla_driving.ros.messages import import_message
     from vla_driving.ros.stack import Stack

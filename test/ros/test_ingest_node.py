@@ -30,7 +30,7 @@ def spin_until(executor, predicate, timeout_s=TIMEOUT_S):
 def _nodes(context, stream_cfg, ingest_cfg, **ingest_kwargs):
     from rclpy.executors import SingleThreadedExecutor
 
-    from vla_driving.apps.camera_stream import CameraStream
+    from vla_driving.ros.camera_stream import CameraStream
     from vla_driving.ros.ingest_node import IngestNode
     from vla_driving.ros.parameters import config_overrides
 
@@ -54,7 +54,7 @@ def _close(executor, *nodes):
 def test_synced_sets_carry_publisher_stamps_and_pixels(context):
     from diagnostic_msgs.msg import DiagnosticArray
 
-    from vla_driving.apps.camera_stream import DISTINCT_FRAMES, CameraStreamConfig, synthetic_frames
+    from vla_driving.ros.camera_stream import DISTINCT_FRAMES, CameraStreamConfig, synthetic_frames
     from vla_driving.sensors.config import IngestConfig
 
     cameras = ["front", "left", "right"]
@@ -95,7 +95,7 @@ def test_synchronised_sets_are_republished_for_other_nodes(context):
     """`synced_topic`: each set's views arrive as rgb8 images that all carry the set's stamp."""
     from sensor_msgs.msg import Image
 
-    from vla_driving.apps.camera_stream import DISTINCT_FRAMES, CameraStreamConfig, synthetic_frames
+    from vla_driving.ros.camera_stream import DISTINCT_FRAMES, CameraStreamConfig, synthetic_frames
     from vla_driving.ros.conversions import stamp_to_ns
     from vla_driving.ros.qos import SENSOR_QOS
     from vla_driving.sensors.config import IngestConfig
@@ -137,7 +137,7 @@ def test_bad_input_is_counted_and_never_blocks_other_cameras(context):
     from sensor_msgs.msg import Image
     from std_msgs.msg import String
 
-    from vla_driving.apps.camera_stream import CameraStreamConfig
+    from vla_driving.ros.camera_stream import CameraStreamConfig
     from vla_driving.ros.conversions import ns_to_stamp
     from vla_driving.sensors.config import IngestConfig
 

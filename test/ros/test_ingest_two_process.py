@@ -27,7 +27,7 @@ def test_sets_from_a_publisher_process_have_its_stamps():
 
     cameras = ["front", "rear"]
     topic = "/t_proc/{camera}/image"
-    command = [sys.executable, "-m", "vla_driving.apps.camera_stream", "--cameras", *cameras,
+    command = [sys.executable, "-m", "vla_driving.ros.camera_stream", "--cameras", *cameras,
                "--camera-topic", topic, "--odometry-topic", "/t_proc/odom", "--width", "48",
                "--height", "32", "--encoding", "png", "--rate", str(RATE_HZ),
                "--duration", str(PUBLISH_S), "--wait-for-subscribers"]

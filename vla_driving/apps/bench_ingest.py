@@ -17,13 +17,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import rclpy
-from rclpy.executors import SingleThreadedExecutor
 
 from vla_driving.constants import NS_PER_S
 from vla_driving.sensors.config import IngestConfig
 from vla_driving.sensors.diagnostics import percentiles_ms
 from vla_driving.ros import ensure_local_dds
+from vla_driving.ros.session import ros_context, single_threaded_executor
 from vla_driving.ros.ingest_node import IngestNode
 from vla_driving.ros.parameters import config_overrides
 
@@ -47,7 +46,7 @@ def add_arguments(parser) -> None:
 
 
 def _publisher(args, cameras: list[str], env: dict) -> subprocess.Popen:
-    command = [sys.executable, "-m", "vla_driving.apps.camera_stream", "--cameras", *cameras,
+    command = [sys.executable, "-m", "vla_driving.ros.camera_stream", "--cameras", *cameras,
                "--camera-topic", BENCH_TOPIC, "--odometry-topic", BENCH_ODOMETRY,
                "--encoding", args.encoding, "--width", str(args.width),
                "--height", str(args.height), "--rate", str(args.rate),
@@ -73,23 +72,21 @@ def run_bench(args) -> dict:
                           odometry_topic=BENCH_ODOMETRY, max_frame_age_s=5.0,
                           queue_depth=args.queue_depth,
                           diagnostics_period_s=1.0)
-    context = rclpy.Context()
-    rclpy.init(context=context, domain_id=domain)
-    node = IngestNode(context=context, parameter_overrides=config_overrides(config))
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
-    proc = _publisher(args, cameras, env)
-    try:
-        _spin_until_done(executor, proc, time.monotonic() + args.duration + STARTUP_TIMEOUT_S)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-        out, _ = proc.communicate(timeout=30)
-        executor.shutdown()
-        stats = node.ingest.stats()
-        processing = np.asarray(node.processing_s) * NS_PER_S
-        node.destroy_node()
-        rclpy.try_shutdown(context=context)
+    with ros_context(domain) as context:
+        node = IngestNode(context=context, parameter_overrides=config_overrides(config))
+        executor = single_threaded_executor(context)
+        executor.add_node(node)
+        proc = _publisher(args, cameras, env)
+        try:
+            _spin_until_done(executor, proc, time.monotonic() + args.duration + STARTUP_TIMEOUT_S)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+            out, _ = proc.communicate(timeout=30)
+            executor.shutdown()
+            stats = node.ingest.stats()
+            processing = np.asarray(node.processing_s) * NS_PER_S
+            node.destroy_node()
     sent = json.loads(out.strip().splitlines()[-1]) if out.strip() else {"published": {}}
     return _figures(args, cameras, sent, stats, processing)
 

@@ -82,47 +82,49 @@ def start_bridge_process(config: str) -> subprocess.Popen:
 
 
 def run_stack(args) -> tuple[dict, Capture]:
-    import rclpy
+    from vla_driving.ros.session import ros_context
 
-    from vla_driving.ros import ensure_local_dds
-    from vla_driving.ros.stack import Stack
-
-    ensure_local_dds()
     captured: dict = {}
 
     def factory(cfg):
         captured["policy"] = Capture(make_policy(cfg))
         return captured["policy"]
 
-    planner = planner_overrides(args)
     nodes = ["vla_planner", "trajectory_controller"]
     bridge = None
     if args.bridge_process:
         bridge = start_bridge_process(args.config)
     else:
         nodes.insert(0, "sim_bridge")
-    context = rclpy.Context()
-    rclpy.init(context=context)
+    try:
+        with ros_context() as context:
+            figures = _measure(args, context, nodes, factory)
+    finally:
+        if bridge is not None:
+            stop_process(bridge)
+    figures["paired_bare_s"] = list(captured["policy"].paired_bare_s)
+    return figures, captured["policy"]
+
+
+def _measure(args, context, nodes: list[str], factory) -> dict:
+    """The stack in real time for `args.duration`; its latencies and controller ticks."""
+    from vla_driving.ros.stack import Stack
+
     stack = Stack(args.config, context=context, nodes=nodes,
-                  extra_overrides={"vla_planner": planner, "sim_bridge": {"synchronous": False,
-                                                                    "wait_for_plan": False}},
+                  extra_overrides={"vla_planner": planner_overrides(args),
+                                   "sim_bridge": {"synchronous": False, "wait_for_plan": False}},
                   node_kwargs={"vla_planner": {"policy_factory": factory}})
     try:
         stack.start()
         time.sleep(args.duration)
         planner_node = stack.nodes["vla_planner"]
-        figures = {"latency_s": {k: list(v) for k, v in planner_node.core.latencies.items()},
-                   "ticks": list(stack.nodes["trajectory_controller"].tick_wall_s),
-                   "rate_hz": planner_node.cfg.rate_hz,
-                   "control_rate_hz": stack.nodes["trajectory_controller"].cfg.rate_hz,
-                   "cycles": planner_node.core.cycles, "errors": planner_node.core.errors,
-                   "paired_bare_s": list(captured["policy"].paired_bare_s)}
+        controller = stack.nodes["trajectory_controller"]
+        return {"latency_s": {k: list(v) for k, v in planner_node.core.latencies.items()},
+                "ticks": list(controller.tick_wall_s), "rate_hz": planner_node.cfg.rate_hz,
+                "control_rate_hz": controller.cfg.rate_hz, "cycles": planner_node.core.cycles,
+                "errors": planner_node.core.errors}
     finally:
         stack.destroy()
-        context.try_shutdown()
-        if bridge is not None:
-            stop_process(bridge)
-    return figures, captured["policy"]
 
 
 def planner_overrides(args) -> dict:

@@ -13,14 +13,12 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-import rclpy
-
 from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, instruction_command, new_route,
                                                 track_step)
 from vla_driving.evaluation.closed_loop_scoring import RouteLog
 from vla_driving.evaluation.corruptions import apply_to_frame
 
-from vla_driving.ros import ensure_local_dds
+from vla_driving.ros.session import ros_context
 from vla_driving.ros.stack import Stack
 
 log = logging.getLogger(__name__)
@@ -80,9 +78,12 @@ def _corrupt_cameras(sim, corruption, seed: int) -> None:
 def run_stack_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str,
                     planner: dict, corruption=None) -> StackRoute:
     """Drive one route with the planner configured by `planner` (policy, bundle overrides)."""
-    ensure_local_dds()
-    context = rclpy.Context()
-    rclpy.init(context=context)
+    with ros_context() as context:
+        return _drive(cfg, scenario, seed, policy, planner, corruption, context)
+
+
+def _drive(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str, planner: dict,
+           corruption, context) -> StackRoute:
     start = time.monotonic()
     stack = None
     try:
@@ -117,4 +118,3 @@ def run_stack_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str
     finally:
         if stack is not None:
             stack.destroy()
-        context.try_shutdown()

@@ -12,11 +12,8 @@ import sys
 import threading
 import time
 
-import rclpy
-from rclpy.signals import SignalHandlerOptions
-
 from vla_driving.configuration import ConfigError
-from vla_driving.ros import ensure_local_dds
+from vla_driving.ros.session import ok, process_context
 from vla_driving.ros.stack import Stack
 
 
@@ -27,25 +24,23 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    ensure_local_dds()
     # rclpy installs no signal handlers here: main() owns SIGINT/SIGTERM (see the stop flag below)
-    rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
-    try:
-        stack = Stack(args.config).build()
-    except ConfigError as exc:
-        print(f"vla-driving run: {exc}", file=sys.stderr)
-        rclpy.try_shutdown()
-        return 1
-    deadline = None if args.duration is None else time.monotonic() + args.duration
-    # Ctrl-C / SIGTERM only set a flag: an interrupt raised in the middle of spin_once could
-    # leave the executor half-way through a callback and stall the shutdown below.
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        while rclpy.ok() and not stop.is_set() and (deadline is None or time.monotonic() < deadline):
-            stack.executor.spin_once(timeout_sec=0.1)
-    finally:
-        stack.destroy()
-        rclpy.try_shutdown()
+    with process_context():
+        try:
+            stack = Stack(args.config).build()
+        except ConfigError as exc:
+            print(f"vla-driving run: {exc}", file=sys.stderr)
+            return 1
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        # Ctrl-C / SIGTERM only set a flag: an interrupt raised in the middle of spin_once could
+        # leave the executor half-way through a callback and stall the shutdown below.
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            while ok() and not stop.is_set() and (deadline is None
+                                                  or time.monotonic() < deadline):
+                stack.executor.spin_once(timeout_sec=0.1)
+        finally:
+            stack.destroy()
     return 0

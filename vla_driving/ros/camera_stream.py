@@ -4,7 +4,7 @@ All cameras of one tick share one stamp (the publisher's ROS clock), like hardwa
 cameras. Images are precomputed (a moving bar over a per-camera gradient) and messages are
 built once, so a tick only restamps and publishes. Run it as a process:
 
-    python -m vla_driving.apps.camera_stream --cameras front left --rate 30 --duration 5
+    python -m vla_driving.ros.camera_stream --cameras front left --rate 30 --duration 5
 
 It prints one JSON line with what it published when it stops (tests and `bench ingest` read it).
 """
