@@ -1,7 +1,9 @@
 """The controller's one config: gains, vehicle limits, watchdog bounds and the output adapter.
 
-Starting gains follow LMDrive / TransFuser's PID controllers (speed: K_P 5.0, K_I 0.5, K_D 1.0;
-40-sample integral window); their output is a normalised pedal command in [-1, 1].
+The speed PID has LMDrive / TransFuser's form (windowed integral and derivative, 40 samples) and
+outputs a normalised pedal command in [-1, 1]; its gains are scaled to this vehicle: K_P 0.7
+pedal per m/s is a 0.5 s time constant at 3 m/s^2 full throttle, the response the simulator
+bridge gives speed commands. LMDrive's K_P 5.0 braked at the full 6 m/s^2 on a 0.2 m/s error.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ OUTPUT_TYPES = ("twist", "ackermann", "carla", "autoware")
 
 @dataclass
 class PidConfig(Config):
-    kp: float = param(5.0, "proportional gain (pedal per m/s of speed error)", low=0.0)
-    ki: float = param(0.5, "integral gain over the window", low=0.0)
-    kd: float = param(1.0, "derivative gain", low=0.0)
+    kp: float = param(0.7, "proportional gain (pedal per m/s of speed error)", low=0.0)
+    ki: float = param(0.1, "integral gain over the window", low=0.0)
+    kd: float = param(0.0, "derivative gain", low=0.0)
     window: int = param(40, "samples in the integral / derivative window (LMDrive: 40)", low=1)
 
 
