@@ -82,7 +82,7 @@ class TrajectoryController:
         w = self.cfg.watchdog
         if delay_s > w.max_plan_delay_s:
             return f"plan stamped {delay_s:.3f} s ago (bound {w.max_plan_delay_s} s)"
-        if -delay_s > w.max_plan_future_s:
+        if now_ns > 0 and -delay_s > w.max_plan_future_s:  # 0: no clock yet, nothing to judge
             return f"plan stamped {-delay_s:.3f} s in the future (bound {w.max_plan_future_s} s)"
         pose = self.poses.at(stamp_ns)
         if pose is None:
