@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from vla_driving.configuration import ConfigError
+from vla_driving.quiet import quiet_third_party
 
 Command = tuple[tuple[str, ...], str, str]  # (command words, module, one-line help)
 
@@ -41,6 +42,7 @@ def dispatch(argv: list[str] | None, commands: list[Command], prog: str,
 
 
 def _run_leaf(prog: str, module_name: str, help_text: str, argv: list[str]) -> int:
+    quiet_third_party()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

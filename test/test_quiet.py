@@ -1,0 +1,22 @@
+"""Third-party start-up noise is hidden at the command line, unless asked for."""
+
+import logging
+
+from vla_driving.quiet import NOISY_LOGGERS, VERBOSE_ENV, quiet_third_party
+
+
+def test_noisy_loggers_keep_errors_only(caplog):
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    assert quiet_third_party({}) is True
+    logger = logging.getLogger("accelerate.utils.modeling")
+    with caplog.at_level(logging.INFO):
+        logger.warning("The model weights are not tied.")
+        logger.error("a real failure")
+    assert [r.getMessage() for r in caplog.records if r.name == logger.name] == ["a real failure"]
+
+
+def test_verbose_leaves_them_alone():
+    logging.getLogger("torchao").setLevel(logging.NOTSET)
+    assert quiet_third_party({VERBOSE_ENV: "1"}) is False
+    assert logging.getLogger("torchao").level == logging.NOTSET
