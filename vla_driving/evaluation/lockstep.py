@@ -14,7 +14,6 @@ loop (`apps/closed_loop_runner.py`) remains the reference it is tested against.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from dataclasses import dataclass
 
@@ -42,15 +41,7 @@ INSTRUCTION_PERIOD_S = 1.0    # the bridge re-sends the instruction every second
 
 def odometry_fields(ego: EgoState) -> OdometryFields:
     """What the bridge's Odometry message carries (pose in the map frame, body-frame twist)."""
-    return OdometryFields(ego.stamp_ns, float(ego.x), float(ego.y), 0.0, 0.0,
-                          math.sin(ego.yaw / 2.0), math.cos(ego.yaw / 2.0),
-                          float(ego.speed), 0.0, float(ego.yaw_rate))
-
-
-def raw_image(image) -> RawImage:
-    """An rgb8 `sensor_msgs/Image` as the planner's converter sees it."""
-    h, w = image.shape[:2]
-    return RawImage(h, w, "rgb8", 3 * w, image.tobytes())
+    return OdometryFields.planar(ego.stamp_ns, ego.x, ego.y, ego.yaw, ego.speed, ego.yaw_rate)
 
 
 @dataclass
@@ -114,7 +105,7 @@ class LockstepLoop:
             inputs.on_input(self.sources[INSTRUCTION], b.cfg.instruction, None, now)
         if b.camera_due():
             for cam, image in b.sim.render_cameras().items():
-                inputs.on_input(self.sources[cam], raw_image(image), now, now)
+                inputs.on_input(self.sources[cam], RawImage.rgb8(image), now, now)
             b.cameras_published()
         if inputs.frame_ready():
             self._plan(now)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -89,10 +88,9 @@ def bag_events(bag: BagData) -> list[tuple[int, int, str, object]]:
     if track is not None:
         yaw_rate = bag.yaw_rate if bag.yaw_rate is not None else np.zeros(len(track.t_ns))
         for i, stamp in enumerate(track.t_ns):
-            yaw = float(track.yaw[i])
-            events.append((int(stamp), ORDER_ODOMETRY, "odometry", OdometryFields(
-                int(stamp), float(track.x[i]), float(track.y[i]), 0.0, 0.0, math.sin(yaw / 2),
-                math.cos(yaw / 2), float(track.speed[i]), 0.0, float(yaw_rate[i]))))
+            events.append((int(stamp), ORDER_ODOMETRY, "odometry", OdometryFields.planar(
+                stamp, track.x[i], track.y[i], float(track.yaw[i]), track.speed[i],
+                yaw_rate[i])))
     events += [(int(s), ORDER_INSTRUCTION, "instruction", text) for s, text in bag.instructions]
     for camera, frames in bag.images.items():
         events += [(int(s), ORDER_IMAGE, camera, (fmt, data)) for s, fmt, data in frames]
@@ -109,8 +107,7 @@ def _image_fields(camera: str, stamp: int, fmt: str, data: bytes,
     image = decode_image(fmt, data)
     if corruption is not None:
         image = apply_to_frame(corruption.name, image, corruption.severity, seed, camera, stamp)
-    h, w = image.shape[:2]
-    return RawImage(h, w, "rgb8", 3 * w, np.ascontiguousarray(image).tobytes())
+    return RawImage.rgb8(image)
 
 
 # (bag, stamp) -> (reference description, reference justification); see replay_policy.

@@ -71,6 +71,12 @@ class RawImage:
     data: Any
     is_bigendian: bool = False
 
+    @classmethod
+    def rgb8(cls, image: np.ndarray) -> "RawImage":
+        """An H x W x 3 uint8 array as an rgb8 `sensor_msgs/Image` carries it."""
+        h, w = image.shape[:2]
+        return cls(h, w, "rgb8", 3 * w, np.ascontiguousarray(image).tobytes())
+
 
 @dataclass(frozen=True)
 class CompressedImage:

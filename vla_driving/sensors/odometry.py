@@ -45,6 +45,13 @@ class OdometryFields:
     vy: float
     yaw_rate: float
 
+    @classmethod
+    def planar(cls, stamp_ns: int, x: float, y: float, yaw: float, speed: float,
+               yaw_rate: float) -> "OdometryFields":
+        """A ground vehicle's odometry: heading only, forward speed in the body frame."""
+        return cls(int(stamp_ns), float(x), float(y), 0.0, 0.0, math.sin(yaw / 2),
+                   math.cos(yaw / 2), float(speed), 0.0, float(yaw_rate))
+
 
 def yaw_from_quaternion(qx: float, qy: float, qz: float, qw: float) -> float:
     return math.atan2(2.0 * (qw * qz + qx * qy), 1.0 - 2.0 * (qy * qy + qz * qz))
