@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from vla_driving.resources import package_file
+from vla_driving.resources import find_bundle
 from vla_driving.engines.config import EngineConfig
 
 from vla_driving.policy.base import DrivingPolicy, PolicyUnavailableError
@@ -36,11 +36,7 @@ def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
 def resolve_bundle(bundle: str) -> Path:
     """A relative bundle path is looked up in the working directory, then in the checkout or
     the installed package share (where `ros2 launch` and a wheel find `models/default`)."""
-    path = Path(bundle)
-    if path.is_absolute() or path.exists() or not bundle:
-        return path
-    found = package_file(path)
-    return found if found.exists() else path
+    return Path(find_bundle(bundle))
 
 
 def load_vla_policy(bundle: str, engine: EngineConfig | None = None) -> DrivingPolicy:
