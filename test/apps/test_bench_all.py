@@ -8,7 +8,7 @@ from vla_driving.apps.cli import main as cli_main
 
 def test_headline_reads_each_bench_where_it_writes():
     benches = {"gpu": {"first_plan_ms": 12.0, "steady_infer_p50_ms": 3.5, "device": "cpu"},
-               "stack": {"summary": {"planner": {"node_overhead_p50": 1.07}}},
+               "stack": {"node_overhead": 1.07, "node_overhead_target": 1.1},
                "replay": {"replay_x_realtime": 4.0}, "fast_loop": {"fast_loop_x_realtime": 2.0}}
     assert bench_all.headline(benches) == {
         "first_plan_ms": 12.0, "steady_infer_p50_ms": 3.5, "device": "cpu",

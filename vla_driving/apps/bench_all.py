@@ -133,20 +133,7 @@ def headline(benches: dict) -> dict:
             "device": gpu.get("device"),
             "replay_x_realtime": benches.get("replay", {}).get("replay_x_realtime"),
             "fast_loop_x_realtime": benches.get("fast_loop", {}).get("fast_loop_x_realtime"),
-            "node_overhead": _find(stack, "overhead")}
-
-
-def _find(tree, key: str):
-    """The first value under a key containing `key` (benches nest their figures differently)."""
-    if isinstance(tree, dict):
-        for k, v in tree.items():
-            if key in str(k) and isinstance(v, (int, float)):
-                return v
-        for v in tree.values():
-            found = _find(v, key)
-            if found is not None:
-                return found
-    return None
+            "node_overhead": stack.get("node_overhead")}
 
 
 def main(args) -> int:

@@ -126,8 +126,7 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
                     rows.setdefault(EXPERT, []).append(
                         score_route(run_expert_route(cfg, scenario, seed, record_to=bag),
                                     cfg.leaderboard))
-        run.results[condition] = {n: {"summary": aggregate(r), "by_leaderboard": by_leaderboard(r),
-                                      "routes": r} for n, r in rows.items()}
+        run.results[condition] = {n: _policy_results(r, cfg.scenarios) for n, r in rows.items()}
         for name, policy_samples in samples.items():
             run.results[condition][name]["planner"] = {
                 "latency_ms": latency_table(s.plan.latency_s for s in policy_samples if s.plan),
