@@ -81,6 +81,34 @@ def test_same_seed_same_episode_and_different_seed_differs():
     assert a[0] != c[0]
 
 
+def _expert_drive(scenario, seed, steps=20):
+    sim = make_sim(scenario, seed=seed, cfg=CFG)
+    states = []
+    for _ in range(steps):
+        sim.step(sim.expert_action("keep_lane"))
+        states.append((sim.ego_state().x, sim.ego_state().y, sim.ego_state().speed,
+                       tuple(round(a["x"], 9) for a in sim.ground_truth().to_dict()["agents"])))
+    return sim, states
+
+
+def test_an_intersection_episode_does_not_change_the_traffic_of_later_episodes():
+    """highway-env's intersection env sets IDMVehicle class attributes for its traffic; a
+    highway episode run after one drove differently from the same episode in a fresh process."""
+    from highway_env.vehicle.behavior import IDMVehicle
+    from vla_driving.sim.sim import IDM_CLASS_PARAMS, IDM_DEFAULTS
+
+    before = _expert_drive("highway", 5)[1]
+    junction, _ = _expert_drive("intersection", 2, steps=3)
+    tuned = {name: getattr(IDMVehicle, name) for name in IDM_CLASS_PARAMS}
+    assert tuned != IDM_DEFAULTS                  # what the intersection episode runs with
+    highway, after = _expert_drive("highway", 5)
+    assert after == before
+    assert {n: getattr(IDMVehicle, n) for n in IDM_CLASS_PARAMS} == IDM_DEFAULTS
+    junction.step(junction.expert_action("keep_lane"))   # and it keeps its own when it moves on
+    assert {n: getattr(IDMVehicle, n) for n in IDM_CLASS_PARAMS} == tuned
+    highway.close(); junction.close()
+
+
 def test_stop_command_brings_the_ego_to_rest():
     sim = make_sim("racetrack", seed=2, cfg=CFG)
     for _ in range(80):

@@ -8,6 +8,9 @@ from vla_driving.configuration import Config, ConfigError, param
 
 DEFAULT_CAMERAS = ["bev_near", "bev_far"]
 DEFAULT_CAMERA_SPANS_M = [40.0, 100.0]
+BEV_LOOK = "bev"
+HIGHWAY_ENV_LOOK = "highway_env"
+LOOKS = (BEV_LOOK, HIGHWAY_ENV_LOOK)
 
 
 @dataclass
@@ -33,6 +36,8 @@ class SimConfig(Config):
     image_size: int = param(128, "rendered square image side in pixels", low=16, high=1024)
     ego_row_fraction: float = param(0.7, "image row of the ego (0 top, 1 bottom): more road ahead",
                                     low=0.1, high=0.9)
+    look: str = param(BEV_LOOK, "how the cameras draw the scene: bev (our palette, PIL) or "
+                      "highway_env (highway-env's viewer graphics and colours)", choices=LOOKS)
     truck_fraction: float = param(0.15, "share of other vehicles made trucks (scene variety)",
                                   low=0.0, high=1.0)
     density_scale: float = param(1.0, "multiplies the randomised traffic density", low=0.0, high=5.0)

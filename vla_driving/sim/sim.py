@@ -6,6 +6,7 @@ returns is in the ROS frame (x forward / y left, yaw counter-clockwise, steering
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import warnings
@@ -13,14 +14,16 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
+from highway_env.vehicle.behavior import IDMVehicle
 
 from vla_driving.constants import NS_PER_S
 from vla_driving.types import EgoState
-from vla_driving.sim.config import SimConfig
+from vla_driving.sim.config import HIGHWAY_ENV_LOOK, SimConfig
 from vla_driving.sim.ego import BoundedEgo, install_ego
 from vla_driving.sim.expert import ShadowExpert
 from vla_driving.sim.frames import steering_to_hw, steering_to_ros, xy_to_ros, yaw_to_ros
 from vla_driving.sim.ground_truth import GroundTruth, agent_of, lane_geometry, road_context
+from vla_driving.sim.highway_render import HighwayEnvRenderer
 from vla_driving.sim.render import CRASHED, EGO, OBSTACLE, OTHER, TRUCK, BevRenderer
 from vla_driving.sim.scenarios import Scenario, get_scenario
 
@@ -28,6 +31,16 @@ log = logging.getLogger(__name__)
 TRUCK_LENGTH = (9.0, 12.0)
 TRUCK_WIDTH = 2.5
 SEED_MODULUS = 2**31 - 1
+# highway-env's intersection env tunes its traffic by setting these IDMVehicle class attributes,
+# which then held for every later episode of the process (a sweep's worker, a test session):
+# each episode applies its own values before it moves, so no episode depends on the one before.
+IDM_CLASS_PARAMS = ("DISTANCE_WANTED", "COMFORT_ACC_MAX", "COMFORT_ACC_MIN")
+IDM_DEFAULTS = {name: getattr(IDMVehicle, name) for name in IDM_CLASS_PARAMS}
+
+
+def _set_idm_params(params: dict) -> None:
+    for name, value in params.items():
+        setattr(IDMVehicle, name, value)
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,8 @@ class Sim:
         self.env = None
         self.ego: BoundedEgo | None = None
         self.expert: ShadowExpert | None = None
-        self.renderers = {name: BevRenderer(cfg.image_size, span, cfg.ego_row_fraction)
+        renderer = HighwayEnvRenderer if cfg.look == HIGHWAY_ENV_LOOK else BevRenderer
+        self.renderers = {name: renderer(cfg.image_size, span, cfg.ego_row_fraction)
                           for name, span in zip(cfg.cameras, cfg.camera_spans_m)}
         self._ids: dict[int, int] = {}
         self.steps = 0
@@ -73,10 +87,12 @@ class Sim:
                         "duration": self.cfg.max_duration_s, "offscreen_rendering": True})
         if self.env is not None:
             self.env.close()
+        _set_idm_params(IDM_DEFAULTS)
         with warnings.catch_warnings():     # older env versions are the ones with these maps
             warnings.simplefilter("ignore", DeprecationWarning)
             self.env = gym.make(self.scenario.env_id, config=env_cfg).unwrapped
         self.env.reset(seed=self.seed % SEED_MODULUS)
+        self._idm_params = {name: getattr(IDMVehicle, name) for name in IDM_CLASS_PARAMS}
         self.ego = install_ego(self.env, self.cfg)
         self._make_trucks(rng)
         cruise = float(rng.uniform(*self.scenario.cruise_speed))
@@ -87,6 +103,35 @@ class Sim:
             line_types=g.line_types, width=g.width) for g in self.lanes]
         self._ids.clear()
         self.steps = 0
+
+    def clone(self) -> "Sim":
+        """An independent copy of the whole episode state (traffic, ego, expert intent, random
+        generators), without cameras: stepping it never touches this one. DAgger rolls the
+        shadow expert forward on clones to label the states a policy drove into."""
+        self._require_reset()
+        renderers, self.renderers = self.renderers, {}
+        try:
+            return copy.deepcopy(self)
+        finally:
+            self.renderers = renderers
+
+    def expert_future(self, command: str, horizon_s: float) -> dict:
+        """Where the shadow expert would drive from this state under `command` over
+        `horizon_s` (on a clone): {t_ns, x, y, yaw, speed} lists in the ROS frame, starting with
+        the current state; shorter only when the map ends. A collision does not end it: the
+        states just before one need a label most (highway-env stops a crashed car, so the
+        label brakes)."""
+        twin = self.clone()
+        states = [twin.ego_state()]
+        for _ in range(int(np.ceil(horizon_s * self.cfg.step_hz))):
+            twin.step(twin.expert_action(command))
+            states.append(twin.ego_state())
+            if twin._route_ended():
+                break
+        twin.close()
+        return {"t_ns": [s.stamp_ns for s in states], "x": [s.x for s in states],
+                "y": [s.y for s in states], "yaw": [s.yaw for s in states],
+                "speed": [s.speed for s in states]}
 
     def close(self) -> None:
         if self.env is not None:
@@ -115,6 +160,7 @@ class Sim:
         accel, steer = (control.acceleration, control.steering_angle) \
             if isinstance(control, Control) else (float(control[0]), float(control[1]))
         self.ego.command(accel, steering_to_hw(steer))
+        _set_idm_params(self._idm_params)
         dt = 1.0 / (self.cfg.step_hz * self.cfg.substeps)
         for _ in range(self.cfg.substeps):
             self.env.road.act()
@@ -159,7 +205,10 @@ class Sim:
         return steering_to_ros(self.ego.steering)
 
     def render_cameras(self) -> dict[str, np.ndarray]:
+        """One image per camera (H x W x 3 uint8) in the configured look; none on a clone."""
         self._require_reset()
+        if self.cfg.look == HIGHWAY_ENV_LOOK:
+            return {name: r.render(self.env.road, self.ego) for name, r in self.renderers.items()}
         s = self.ego_state()
         boxes = [self._box(o) for o in self._objects() if o is not self.ego]
         boxes.append(self._box(self.ego))
@@ -179,6 +228,7 @@ class Sim:
 
     def expert_action(self, command: str) -> Control:
         self._require_reset()
+        _set_idm_params(self._idm_params)       # the expert's IDM reads them too
         return Control(*self.expert.action(command, self.time_s))
 
     def instruction_completed(self, command: str) -> bool:
