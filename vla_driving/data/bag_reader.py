@@ -16,12 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from vla_driving.constants import NS_PER_S
+from vla_driving.data import references as refs
 from vla_driving.data.labels import OdomTrack
 from vla_driving.data.topics import BagTopics
 
 log = logging.getLogger(__name__)
 CAMERA_STOP_TOLERANCE_S = 1.0
 REQUIRED_KINDS = ("odometry", "image", "instruction")   # what a vehicle records
+ROLLOUT_KINDS = ("expert_future",)                      # only DAgger episodes carry these
+REFERENCE_KINDS = refs.KINDS                            # simulator bags with reference texts
 
 
 class BagError(RuntimeError):
@@ -37,6 +40,7 @@ class ReadReport:
     skipped: Counter = field(default_factory=Counter)   # (topic, reason) -> messages
     missing_topics: list = field(default_factory=list)  # configured vehicle topics absent
     absent_optional: list = field(default_factory=list)  # ground-truth topics absent (car bags)
+    absent_references: list = field(default_factory=list)  # reference-text topics absent
     notes: list = field(default_factory=list)
     span_s: float = 0.0
     metadata_span_s: float = 0.0
@@ -60,6 +64,9 @@ class ReadReport:
         if self.absent_optional:
             out.append(f"no ground truth topics ({len(self.absent_optional)} absent): "
                        "no QA, description or collision labels")
+        if self.absent_references:
+            out.append(f"no reference texts ({', '.join(self.absent_references)} absent): "
+                       "scene text and QA cannot be scored")
         out += [f"skipped {n} on {t}: {r}" for (t, r), n in sorted(self.skipped.items())]
         return out + self.mismatches() + self.notes
 
@@ -78,6 +85,8 @@ class BagData:
     agents: list = field(default_factory=list)        # [(stamp, dict)]
     lanes: list | None = None
     episode: dict | None = None
+    expert_futures: list = field(default_factory=list)  # [(stamp, {t_ns, x, y, yaw, speed})]
+    references: dict = field(default_factory=dict)      # kind -> {frame stamp: text or QA}
     report: ReadReport | None = None
 
 
@@ -166,8 +175,33 @@ def _read_with(reader, want: dict, data: BagData, report: ReadReport) -> None:
                                     {c.topic: c.msgtype for c in reader.connections})
     report.expected = {t: info.msgcount for t, info in reader.topics.items() if t in want}
     report.metadata_span_s = reader.duration / NS_PER_S if reader.message_count else 0.0
+    store = _typestore()
+    _register_embedded(store, conns, report)
     stream = ((c.topic, c.msgtype, t, raw) for c, t, raw in _iter_messages(reader, conns, report))
-    _consume(stream, want, data, report)
+    _consume(stream, want, data, report, store)
+
+
+def _register_embedded(store, conns, report: ReadReport) -> None:
+    """Types the bag defines itself (MCAP schemas, rosbag2 type descriptions) that the Humble
+    store lacks are registered from their embedded definitions before anything is decoded."""
+    from rosbags.interfaces import MessageDefinitionFormat
+    from rosbags.typesys import get_types_from_idl, get_types_from_msg
+
+    for conn in conns:
+        definition = getattr(conn, "msgdef", None)
+        if conn.msgtype in store.types or definition is None or not definition.data:
+            continue
+        try:
+            if definition.format == MessageDefinitionFormat.IDL:
+                types = get_types_from_idl(definition.data)
+            else:
+                types = get_types_from_msg(definition.data, conn.msgtype)
+            store.register(types)
+            report.notes.append(f"{conn.topic}: type {conn.msgtype} registered from the bag's "
+                                "own definition")
+        except Exception as exc:  # a definition rosbags cannot parse: decoding will say so
+            report.notes.append(f"{conn.topic}: the bag's definition of {conn.msgtype} could "
+                                f"not be read ({type(exc).__name__}: {exc})")
 
 
 def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, why) -> None:
@@ -190,8 +224,8 @@ def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, wh
                         f"{salvage.stopped or 'end of file'}")
 
 
-def _consume(stream, want: dict, data: BagData, report: ReadReport) -> None:
-    store, last, odom, bag_times = _typestore(), {}, [], []
+def _consume(stream, want: dict, data: BagData, report: ReadReport, store=None) -> None:
+    store, last, odom, bag_times = store or _typestore(), {}, [], []
     for topic, msgtype, t, raw in stream:
         try:
             msg = store.deserialize_cdr(raw, msgtype)
@@ -204,9 +238,17 @@ def _consume(stream, want: dict, data: BagData, report: ReadReport) -> None:
             report.skipped[(topic, reason)] += 1
             continue
         last[topic] = stamp
+        try:
+            _store(want[topic], stamp, msg, data, odom)
+        except ValueError as exc:   # malformed JSON payload
+            report.skipped[(topic, f"malformed {want[topic][0]}: {exc}")] += 1
+            continue
+        except (AttributeError, TypeError) as exc:   # a message type that cannot be this kind
+            report.skipped[(topic, f"{msgtype} cannot serve as {want[topic][0]} "
+                                   f"({type(exc).__name__}: {exc})")] += 1
+            continue
         bag_times.append(t)
         report.counts[topic] = report.counts.get(topic, 0) + 1
-        _store(want[topic], stamp, msg, data, odom)
     if bag_times:
         report.span_s = (max(bag_times) - min(bag_times)) / NS_PER_S
     _finish_odometry(odom, data, report)
@@ -215,13 +257,16 @@ def _consume(stream, want: dict, data: BagData, report: ReadReport) -> None:
 def _set_missing(want: dict, present: set, report: ReadReport) -> None:
     absent = [t for t in want if t not in present]
     report.missing_topics = [t for t in absent if want[t][0] in REQUIRED_KINDS]
-    report.absent_optional = [t for t in absent if want[t][0] not in REQUIRED_KINDS]
+    report.absent_optional = [t for t in absent if want[t][0] not in
+                              REQUIRED_KINDS + ROLLOUT_KINDS + REFERENCE_KINDS]
+    report.absent_references = [t for t in absent if want[t][0] in REFERENCE_KINDS]
 
 
 def _wanted(topics: BagTopics) -> dict[str, tuple[str, str]]:
     want = {topics.odometry: ("odometry", "")}
     want.update({t: ("image", c) for c, t in zip(topics.cameras, topics.camera_topics)})
-    for kind in ("instruction", "agents", "lanes", "collision", "completed", "episode"):
+    for kind in ("instruction", "agents", "lanes", "collision", "completed", "episode",
+                 "expert_future") + REFERENCE_KINDS:
         name = getattr(topics, kind)
         if name:
             want[name] = (kind, "")
@@ -231,9 +276,14 @@ def _wanted(topics: BagTopics) -> dict[str, tuple[str, str]]:
 def _store(kind_cam, stamp: int, msg, data: BagData, odom: list) -> None:
     kind, camera = kind_cam
     if kind == "odometry":
-        p, q, tw = msg.pose.pose.position, msg.pose.pose.orientation, msg.twist.twist
+        # nav_msgs/Odometry, or a pose alone (PoseStamped, PoseWithCovarianceStamped): speed
+        # and yaw rate then come from the poses (NaN marks them absent)
+        pose = msg.pose.pose if hasattr(msg.pose, "pose") else msg.pose
+        p, q = pose.position, pose.orientation
         yaw = np.arctan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z))
-        odom.append((stamp, p.x, p.y, yaw, np.hypot(tw.linear.x, tw.linear.y), tw.angular.z))
+        tw = msg.twist.twist if hasattr(msg, "twist") else None
+        odom.append((stamp, p.x, p.y, yaw) + ((np.hypot(tw.linear.x, tw.linear.y), tw.angular.z)
+                                              if tw is not None else (np.nan, np.nan)))
     elif kind == "image":
         data.images.setdefault(camera, []).append((stamp, *_image(msg)))
     elif kind == "instruction":
@@ -246,6 +296,11 @@ def _store(kind_cam, stamp: int, msg, data: BagData, odom: list) -> None:
         data.lanes = json.loads(msg.data)
     elif kind == "episode":
         data.episode = json.loads(msg.data)
+    elif kind == "expert_future":
+        data.expert_futures.append((stamp, json.loads(msg.data)))
+    elif kind in REFERENCE_KINDS:
+        frame, value = refs.parse_reference(kind, msg.data, stamp)
+        data.references.setdefault(kind, {})[frame] = value
 
 
 def _finish_odometry(odom: list, data: BagData, report: ReadReport) -> None:
@@ -254,9 +309,13 @@ def _finish_odometry(odom: list, data: BagData, report: ReadReport) -> None:
         return
     a = np.array(odom, dtype=np.float64)
     t_ns = np.array([o[0] for o in odom], dtype=np.int64)
-    speed = a[:, 4] if np.any(a[:, 4] > 0) else None     # twist absent -> from positions
+    twist = not np.isnan(a[:, 4]).any()
+    speed = a[:, 4] if twist and np.any(a[:, 4] > 0) else None   # no twist: from positions
     data.odometry = OdomTrack.from_arrays(t_ns, a[:, 1], a[:, 2], a[:, 3], speed)
-    data.yaw_rate = a[:, 5]
+    data.yaw_rate = a[:, 5] if twist else None
+    if not twist:
+        report.notes.append("odometry without twist (poses only): speed and yaw rate derived "
+                            "from the poses")
 
 
 def _check_cameras(data: BagData, report: ReadReport) -> None:

@@ -55,6 +55,17 @@ class OdomTrack:
         return tuple(np.interp(t_s, ts, v) for v in (self.x, self.y, self.yaw, self.speed))
 
 
+def with_future(track: OdomTrack, future: dict) -> OdomTrack:
+    """`track` up to the future's first stamp, then the future (a DAgger frame: the past the
+    policy drove, the future the shadow expert would drive from there)."""
+    t = np.asarray(future["t_ns"], dtype=np.int64)
+    keep = track.t_ns < t[0]
+    cat = lambda a, key: np.concatenate([a[keep], np.asarray(future[key], float)])  # noqa: E731
+    return OdomTrack.from_arrays(np.concatenate([track.t_ns[keep], t]), cat(track.x, "x"),
+                                 cat(track.y, "y"), cat(track.yaw, "yaw"),
+                                 cat(track.speed, "speed"))
+
+
 @dataclass(frozen=True)
 class FrameLabels:
     stamp_ns: int

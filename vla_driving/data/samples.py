@@ -17,7 +17,7 @@ from vla_driving.constants import NS_PER_S
 from vla_driving.sensors.odometry import OdometryFields, ego_from_odometry
 from vla_driving.data.bag_reader import BagData
 from vla_driving.data.label_config import LabelConfig
-from vla_driving.data.labels import FrameLabels, labels_at
+from vla_driving.data.labels import FrameLabels, labels_at, with_future
 
 SYNC_TOLERANCE_S = 0.05
 LABEL_RATE_HZ = 10.0
@@ -104,6 +104,7 @@ def build_samples(bag: BagData, cameras: list[str], cfg: LabelConfig | None = No
     tol = int(SYNC_TOLERANCE_S * NS_PER_S)
     ego = runtime_ego(bag)
     out = []
+    futures = bag.expert_futures   # a DAgger episode: only frames the expert labelled
     for stamp in anchors(bag, cameras):
         images, missing = {}, None
         if bag.images:
@@ -116,7 +117,14 @@ def build_samples(bag: BagData, cameras: list[str], cfg: LabelConfig | None = No
         if missing:
             report.skipped[f"no {missing} frame within {SYNC_TOLERANCE_S} s"] += 1
             continue
-        labels = labels_at(bag.odometry, stamp, cfg)
+        track = bag.odometry
+        if futures:
+            future = _latest(futures, stamp, tol)
+            if future is None:
+                report.skipped["no expert future at this frame (DAgger episode)"] += 1
+                continue
+            track = with_future(track, future[1])
+        labels = labels_at(track, stamp, cfg)
         if labels is None:
             report.skipped["future horizon not recorded (episode end or odometry gap)"] += 1
             continue

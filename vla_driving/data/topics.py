@@ -13,6 +13,15 @@ TOPIC_SIM_LANES = "/sim/ground_truth/lanes"            # String JSON once per ep
 TOPIC_SIM_COLLISION = "/sim/ground_truth/collision"    # std_msgs/Bool per frame
 TOPIC_SIM_COMPLETED = "/sim/ground_truth/instruction_completed"   # std_msgs/Bool per frame
 TOPIC_SIM_EPISODE = "/sim/episode"                      # String JSON once: scenario, seed, config
+# DAgger episodes: the shadow expert's future from each labelled frame (String JSON per frame:
+# t_ns, x, y, yaw, speed lists in the world frame, starting at the frame's own state).
+TOPIC_SIM_EXPERT_FUTURE = "/sim/expert/future"
+# Reference texts of the labelled frames (String JSON per frame, bag time = the frame's stamp,
+# `stamp_ns` inside): the scene-graph caption, the expert's justification and the QA rounds that
+# the training targets are made of; replay scores the model's text against them.
+TOPIC_REF_DESCRIPTION = "/sim/reference/description"
+TOPIC_REF_JUSTIFICATION = "/sim/reference/justification"
+TOPIC_REF_QA = "/sim/reference/qa"
 
 
 def camera_topic(camera: str, compressed: bool = True) -> str:
@@ -35,6 +44,16 @@ class BagTopics(Config):
     collision: str = param(TOPIC_SIM_COLLISION, "ground-truth collision flag ('' for none)")
     completed: str = param(TOPIC_SIM_COMPLETED, "instruction-completed flag ('' for none)")
     episode: str = param(TOPIC_SIM_EPISODE, "episode description JSON ('' for none)")
+    expert_future: str = param(TOPIC_SIM_EXPERT_FUTURE, "the shadow expert's future per frame "
+                               "(DAgger episodes: labels come from it, not from the driven "
+                               "odometry; '' for none)")
+    reference_description: str = param(TOPIC_REF_DESCRIPTION, "reference scene caption per "
+                                       "labelled frame ('' for none)")
+    reference_justification: str = param(TOPIC_REF_JUSTIFICATION, "reference justification of "
+                                         "the expert's meta-action per labelled frame ('' for "
+                                         "none)")
+    reference_qa: str = param(TOPIC_REF_QA, "reference QA rounds per labelled frame ('' for "
+                              "none)")
 
     def validate(self) -> None:
         if len(self.cameras) != len(self.camera_topics):
