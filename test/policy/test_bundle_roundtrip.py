@@ -85,3 +85,23 @@ def test_the_manifest_is_the_only_unhashed_file(exported):
     manifest = verify_bundle(bundle)
     on_disk = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
     assert on_disk - set(manifest.files) == {MANIFEST_FILE}
+
+
+def test_a_bundle_becomes_a_trainable_checkpoint_that_plans_as_it_does(exported, tmp_path):
+    """from-bundle: the INT4 LLM dequantized, the bundle's own head weights: the checkpoint
+    (pure torch, trainable) plans as the loaded bundle does, not as the original fp32 one."""
+    from vla_driving_training.from_bundle import checkpoint_from_bundle
+
+    bundle, samples, _ = exported
+    out = checkpoint_from_bundle(bundle, tmp_path / "ckpt")
+    model, tokenizer = load_checkpoint(out)                       # strict: every weight there
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    loaded = load_bundle(bundle, EngineConfig(backend="onnxruntime", ort_providers=["cpu"]),
+                         device="cpu")
+    original, _ = load_checkpoint(bundle.parent / "ckpt")
+    images, ego, past, instructions = _batch(samples[:3])
+    got = plan_actions(model, tokenizer, images, ego, past, instructions).waypoints
+    runs = plan_actions(loaded.model, loaded.tokenizer, images, ego, past, instructions).waypoints
+    before = plan_actions(original, tokenizer, images, ego, past, instructions).waypoints
+    assert (got - runs).abs().max().item() < 0.05     # the INT4 kernel computes in fp16
+    assert (got - before).abs().max().item() > (got - runs).abs().max().item()

@@ -48,18 +48,34 @@ def plan_actions(model: VLAModel, tokenizer: TextTokenizer, images_uint8: torch.
     return action_pass(model, images, ego, past, prompts)
 
 
+@dataclass
+class Generated:
+    text: str
+    ended: bool        # EOS came within the limit (False: cut at max_new_tokens)
+    tokens: int
+
+
 @torch.no_grad()
 def greedy_generate(model: VLAModel, prefix_embeds: torch.Tensor, eos_id: int,
                     max_new_tokens: int, use_cache: bool = True) -> list[int]:
     """Greedy decoding after `prefix_embeds` [1, L, D]; stops at EOS (not returned)."""
+    return greedy_decode(model, prefix_embeds, eos_id, max_new_tokens, use_cache)[0]
+
+
+@torch.no_grad()
+def greedy_decode(model: VLAModel, prefix_embeds: torch.Tensor, eos_id: int,
+                  max_new_tokens: int, use_cache: bool = True) -> tuple[list[int], bool]:
+    """`greedy_generate`'s tokens and whether EOS ended them (False: the limit cut them)."""
     lm_head = model.llm.get_output_embeddings()
     hidden, cache = decoder_step(model.llm, prefix_embeds, use_cache=use_cache)
     seq = prefix_embeds
     out: list[int] = []
-    for _ in range(max_new_tokens):
+    for step in range(max_new_tokens + 1):
         token = int(lm_head(hidden[:, -1]).argmax(-1))
         if token == eos_id:
-            break
+            return out, True
+        if step == max_new_tokens:   # one look past the limit: EOS exactly there still ends
+            return out, False
         out.append(token)
         emb = model.embed_tokens(torch.tensor([[token]], device=prefix_embeds.device))
         if use_cache:
@@ -67,7 +83,7 @@ def greedy_generate(model: VLAModel, prefix_embeds: torch.Tensor, eos_id: int,
         else:
             seq = torch.cat([seq, emb], dim=1)
             hidden, _ = decoder_step(model.llm, seq)
-    return out
+    return out, False
 
 
 @torch.no_grad()
@@ -94,6 +110,17 @@ def generate_texts(model: VLAModel, tokenizer: TextTokenizer, images: torch.Tens
         ids = greedy_generate(model, prefix.embeds, tokenizer.eos_id, limit, use_cache)
         texts.append(tokenizer.decode(ids))
     return texts
+
+
+@torch.no_grad()
+def generate_one(model: VLAModel, tokenizer: TextTokenizer, images: torch.Tensor,
+                 ego: torch.Tensor, past: torch.Tensor, prompt: list[int], use_queries: bool,
+                 max_new_tokens: int | None = None) -> Generated:
+    """Greedy text of one sample (batch of one, normalised images), saying whether it ended."""
+    limit = max_new_tokens or model.cfg.max_new_tokens
+    prefix = build_prefix(model, images, ego, past, prompt, use_queries)
+    ids, ended = greedy_decode(model, prefix.embeds, tokenizer.eos_id, limit)
+    return Generated(tokenizer.decode(ids), ended, len(ids))
 
 
 @torch.no_grad()

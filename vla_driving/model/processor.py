@@ -75,6 +75,17 @@ def prompt_ids(tokenizer, ego, past, instructions) -> list[list[int]]:
     return [[tokenizer.bos_id] + tokenizer.encode(t) for t in texts]
 
 
+def bound_prompt(ids: list[int], limit: int, suffix: list[int]) -> list[int]:
+    """`ids` cut to at most `limit` tokens; a prompt that ends in `suffix` (its closing
+    "Plan:" / "Answer:") keeps it after the cut, so the model still sees where to answer."""
+    if len(ids) <= limit:
+        return list(ids)
+    keep = list(suffix) if suffix and list(ids[-len(suffix):]) == list(suffix) else []
+    if limit <= len(keep):
+        raise ModelInputError(f"no room for a prompt: {limit} tokens allowed")
+    return list(ids[:limit - len(keep)]) + keep
+
+
 def stored_frame(image: np.ndarray, size: int) -> np.ndarray:
     """A decoded H x W x 3 uint8 frame as a training sample stores it: 3 x size x size uint8
     (Pillow bilinear when the size differs; see the module docstring)."""

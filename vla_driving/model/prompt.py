@@ -8,6 +8,8 @@ from vla_driving.model.text_format import format_number, format_trajectory
 
 CAPTION_PROMPT = "Describe the scene."
 PLAN_SUFFIX = "Plan:"
+ANSWER_SUFFIX = "Answer:"
+QA_MAX_NEW_TOKENS = 48   # the longest template answer is 26 tokens with the default tokenizer
 
 
 def driving_prompt(ego, past, instruction: str, with_past: bool = False) -> str:
@@ -26,7 +28,7 @@ def driving_prompt(ego, past, instruction: str, with_past: bool = False) -> str:
 
 
 def question_prompt(question: str) -> str:
-    return f"Question: {' '.join(question.split())}\nAnswer:"
+    return f"Question: {' '.join(question.split())}\n{ANSWER_SUFFIX}"
 
 
 def answer_target(answer: str) -> str:

@@ -86,6 +86,12 @@ class VLAModel(nn.Module):
         self.action_queries = nn.Parameter(torch.randn(cfg.head.num_queries, d) * 0.02)
         self.head = ActionHead(cfg, d)
 
+    def fixed_tokens(self, use_queries: bool = True) -> int:
+        """Positions of every sequence besides the prompt and the answer: visual tokens, the
+        state token and (with `use_queries`) the action queries."""
+        return (self.cfg.vision.num_tokens + int(self.state_proj is not None)
+                + (self.cfg.head.num_queries if use_queries else 0))
+
     @property
     def d_model(self) -> int:
         return self.action_queries.shape[-1]

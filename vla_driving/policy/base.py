@@ -9,6 +9,9 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
+from typing import Sequence
+
+from vla_driving.meta_action import MetaAction
 from vla_driving.types import Observation, Plan
 
 
@@ -26,12 +29,15 @@ class PolicyUnavailableError(PolicyError):
 
 @dataclass(frozen=True)
 class SceneText:
-    """Scene description and justification of the observation stamped `stamp_ns`."""
+    """Scene description, meta-action and justification of the observation stamped `stamp_ns`
+    (the source image's time); `waypoints` is the text's own trajectory when it has one."""
 
     stamp_ns: int
     description: str
     justification: str
     latency_s: float = 0.0
+    meta_action: MetaAction | None = None
+    waypoints: object = None          # float (6, 2) ego-frame metres, or None
 
 
 class DrivingPolicy(abc.ABC):
@@ -45,6 +51,10 @@ class DrivingPolicy(abc.ABC):
 
     def describe(self, observation: Observation) -> SceneText | None:
         """Scene description + justification; None when the policy has no text head."""
+        return None
+
+    def answer(self, observation: Observation, questions: Sequence[str]) -> list[str] | None:
+        """One answer per scene question; None when the policy cannot answer questions."""
         return None
 
     def history_frames(self, stamps_ns: list[int]) -> list[int]:

@@ -52,20 +52,25 @@ def _load_processor(root: Path, manifest: Manifest):
 
 def _load_policy_model(root: Path, manifest: Manifest, device: str,
                        kernel: str = "default"):
-    from safetensors.torch import load_file
-
     from vla_driving.model.config import VLAConfig
     from vla_driving.model.vla import VLAModel
 
     cfg = VLAConfig.from_dict(manifest.architecture["vla"])
     model = VLAModel(cfg, llm=_load_llm(root, manifest, device, kernel))
+    load_policy_weights(model, root, manifest)
+    return model.to(device).eval()
+
+
+def load_policy_weights(model, root: Path, manifest: Manifest) -> None:
+    """The bundle's own weights of everything but the LLM (encoder, projector, queries, head)."""
+    from safetensors.torch import load_file
+
     weights = load_file(str(root / manifest.weights["file"]))
     missing, unexpected = model.load_state_dict(weights, strict=False)
     missing = [k for k in missing if not k.startswith("llm.")]
     if missing or unexpected:
         raise BundleError(f"{root}: {manifest.weights['file']} does not fit the architecture "
                           f"(missing {missing[:5]}, unexpected {unexpected[:5]})")
-    return model.to(device).eval()
 
 
 def load_bundle(path: str | Path, engine_cfg=None, device: str | None = None) -> LoadedBundle:

@@ -60,4 +60,5 @@ class ConstantVelocityPolicy(DrivingPolicy):
         v = observation.ego.speed
         return SceneText(observation.stamp_ns,
                          description=f"ego vehicle at {v:.1f} m/s; no scene model (baseline)",
-                         justification="keep the current speed and heading (constant-velocity baseline)")
+                         justification="keep the current speed and heading (constant-velocity baseline)",
+                         meta_action=self._meta(v, observation.ego.yaw_rate))

@@ -18,6 +18,7 @@ from vla_driving.types import EgoState, Observation, Plan
 from vla_driving.policy.base import DrivingPolicy, PolicyError, SceneText
 from vla_driving.policy.planner_config import PlannerConfig
 from vla_driving.policy.planner_inputs import InputSource, PlannerInputs, input_sources
+from vla_driving.policy.text_stats import TextStats
 
 STATUS_OK = "ok"
 STATUS_DEGRADED = "degraded"
@@ -129,3 +130,8 @@ class PlannerCore:
     def take_text(self) -> list[SceneText]:
         take = getattr(self.policy, "take_text", None)
         return take() if take is not None else []
+
+    def text_stats(self) -> TextStats | None:
+        """The text scheduler's counters (None: the policy runs no text worker)."""
+        stats = getattr(self.policy, "text_stats", None)
+        return stats() if stats is not None else None

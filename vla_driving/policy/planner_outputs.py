@@ -112,9 +112,29 @@ def decision_json(plan: Plan, degraded: bool) -> str:
 
 
 def description_json(text: SceneText, bundle_id: str) -> str:
+    """/vla/description: the scene, the meta-action and the justification (the Sce2DriveX
+    chain), and the text's own trajectory when it has one; stamped with the source image."""
+    meta = text.meta_action
+    waypoints = None if text.waypoints is None else np.asarray(text.waypoints).tolist()
     return json.dumps({"stamp": stamp_dict(text.stamp_ns), "stamp_ns": text.stamp_ns,
-                       "description": text.description, "justification": text.justification,
+                       "description": text.description,
+                       "meta_action": None if meta is None else {"speed": meta.speed,
+                                                                 "steering": meta.steering},
+                       "justification": text.justification, "trajectory": waypoints,
                        "latency_s": text.latency_s, "bundle_id": bundle_id})
+
+
+def text_values(summary: dict | None) -> dict[str, str]:
+    """Diagnostic key-values of the text path (`TextStats.summary`); {} without a text worker."""
+    if summary is None:
+        return {}
+    out = {f"text.{k}": str(summary[k]) for k in ("requested", "accepted", "rejected", "failed")}
+    for key in ("parse_rate", "rate_hz"):
+        if summary.get(key) is not None:
+            out[f"text.{key}"] = f"{summary[key]:.3f}"
+    out.update({f"text.latency_ms.{k}": f"{v:.1f}" for k, v in summary["latency_ms"].items()
+                if k.startswith("p")})
+    return out
 
 
 def status_json(ok: bool, stamp_ns: int | None, error: str | None, now_ns: int) -> str:

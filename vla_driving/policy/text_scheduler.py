@@ -3,7 +3,8 @@
 The action path runs every planning cycle; decoding text takes many LLM steps, so it must never
 delay a plan. `TextScheduled.infer` only hands the latest observation to the worker (replacing
 any pending one: no backlog) when text is due or requested, and `take_text()` returns results,
-each stamped with the image time it describes.
+each stamped with the image time it describes. A text the model's strict parser rejects (or that
+never ended) is counted in `stats` and logged at most once per period, never returned.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import time
 from vla_driving.constants import NS_PER_S
 from vla_driving.types import Observation, Plan
 
-from vla_driving.policy.base import DrivingPolicy, SceneText
+from vla_driving.policy.base import DrivingPolicy, MalformedOutputError, SceneText
+from vla_driving.policy.text_stats import ACCEPTED, FAILED, REJECTED, TextStats
 from vla_driving.policy.wrappers import PolicyWrapper
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,9 @@ class TextScheduled(PolicyWrapper):
         self._stop = False
         self.last_error: str | None = None
         self.busy = False
+        self.stats = TextStats()
+        self._unlogged = 0                      # rejections since the last warning
+        self._last_log_ns: int | None = None
         self._thread = threading.Thread(target=self._work, name="text-scheduler", daemon=True)
         self._thread.start()
 
@@ -81,14 +86,30 @@ class TextScheduled(PolicyWrapper):
         try:
             text = self.inner.describe(obs)
         except Exception as exc:  # a text failure must never take the planner down
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.warning("text generation failed: %s", self.last_error)
+            outcome = REJECTED if isinstance(exc, MalformedOutputError) else FAILED
+            self._refused(obs.stamp_ns, outcome, f"{type(exc).__name__}: {exc}",
+                          time.perf_counter() - start)
             return
         if text is None:
             return
         text = dataclasses.replace(text, latency_s=time.perf_counter() - start)
+        self.stats.record(ACCEPTED, text.latency_s, text.stamp_ns)
         with self._cond:
             self._results.append(text)
+
+    def text_stats(self) -> TextStats:
+        return self.stats
+
+    def _refused(self, stamp_ns: int, outcome: str, reason: str, latency_s: float) -> None:
+        """Count a rejected or failed text; warn at most once per period of observation time."""
+        self.last_error = reason
+        self.stats.record(outcome, latency_s, stamp_ns, reason)
+        self._unlogged += 1
+        last = self._last_log_ns
+        if last is None or stamp_ns < last or stamp_ns - last >= self._period_ns:
+            log.warning("%d scene text(s) not published since the last report; latest %s at "
+                        "%d: %s", self._unlogged, outcome, stamp_ns, reason)
+            self._unlogged, self._last_log_ns = 0, stamp_ns
 
     def close(self) -> None:
         with self._cond:

@@ -4,12 +4,15 @@ Thin: the bundle's processor (`vla_driving.model.processor.VlaProcessor`, config
 manifest) prepares the inputs and checks the outputs; the policy keeps the ego history and runs
 the model between them. `infer` runs the one-pass action-query path (every planning cycle);
 `describe` runs greedy text decoding and parses it strictly (the text scheduler calls it on its
-own, slower schedule). Malformed outputs raise `MalformedOutputError` (fails closed, never
-repaired).
+own, slower schedule); `answer` answers scene questions. Malformed outputs raise
+`MalformedOutputError` (fails closed, never repaired); so does text that never ends within the
+model's `max_new_tokens`. A prompt longer than the model's sequence leaves room for is cut, with
+a warning, keeping its closing "Plan:" / "Answer:" (the instruction is already bounded at ingest).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -19,6 +22,7 @@ from vla_driving.types import Observation, Plan
 from vla_driving.policy.base import DrivingPolicy, MalformedOutputError, PolicyError, SceneText
 
 _MOVED = ("COMPLETED_THRESHOLD", "MAX_WAYPOINT_M", "NUM_PAST", "EgoHistory")
+log = logging.getLogger(__name__)
 
 
 def __getattr__(name: str):
@@ -47,6 +51,7 @@ class VlaPolicy(DrivingPolicy):
         self.history = EgoHistory()
         self._device = next(bundle.model.parameters()).device  # inputs go where the model is
         self._timing = threading.local()   # infer and describe run in different threads
+        self._last_cut = None              # (prompt kind, text) last warned about
         bundle.model.frontend.register_forward_pre_hook(self._encoder_start)
         bundle.model.frontend.register_forward_hook(self._encoder_end)
 
@@ -65,14 +70,35 @@ class VlaPolicy(DrivingPolicy):
         """The sets the model reads (the planner stacks only these; they are not picked again)."""
         return self.processor.pick_frames(stamps_ns)
 
-    def _inputs(self, obs: Observation, record: bool = True):
+    def _inputs(self, obs: Observation, record: bool = True, generate: int = 0):
+        """Model inputs; the driving prompt (with the action queries after it) bounded to leave
+        `generate` positions for the text."""
         from vla_driving.model.processor import ModelInputError
+        from vla_driving.model.prompt import PLAN_SUFFIX
 
         try:
-            return self.processor.inputs(obs, self.history.past(obs.ego, record),
-                                         self.bundle.tokenizer).to(self._device)
+            x = self.processor.inputs(obs, self.history.past(obs.ego, record),
+                                      self.bundle.tokenizer).to(self._device)
+            x.prompts = [self._bounded(x.prompts[0], True, generate, PLAN_SUFFIX,
+                                       obs.instruction)]
         except ModelInputError as exc:
             raise PolicyError(str(exc)) from exc
+        return x
+
+    def _bounded(self, ids: list[int], use_queries: bool, generate: int, suffix: str,
+                 text: str) -> list[int]:
+        """`ids` cut to the model's room for a prompt, with a warning once per text."""
+        from vla_driving.model.processor import bound_prompt
+
+        model, tok = self.bundle.model, self.bundle.tokenizer
+        limit = model.cfg.llm.max_positions - model.fixed_tokens(use_queries) - generate
+        if len(ids) <= limit:
+            return ids
+        if self._last_cut != (suffix, text):
+            self._last_cut = (suffix, text)
+            log.warning("prompt of %d tokens cut to %d (llm.max_positions=%d leaves no more "
+                        "room): %.60r", len(ids), limit, model.cfg.llm.max_positions, text)
+        return bound_prompt(ids, limit, tok.encode("\n" + suffix))
 
     def infer(self, observation: Observation) -> Plan:
         from vla_driving.model.inference import action_pass
@@ -91,15 +117,37 @@ class VlaPolicy(DrivingPolicy):
         return plan
 
     def describe(self, observation: Observation) -> SceneText:
-        """Greedy text plan, parsed strictly (a ParseError becomes MalformedOutputError)."""
-        from vla_driving.model.inference import generate_texts
+        """Greedy text plan, parsed strictly (a ParseError, or text still going at
+        `max_new_tokens`, becomes MalformedOutputError)."""
+        from vla_driving.model.inference import generate_one
         from vla_driving.model.text_format import ParseError, parse_plan
 
-        x = self._inputs(observation, record=False)
-        text = generate_texts(self.bundle.model, self.bundle.tokenizer, x.images, x.ego, x.past,
-                              x.prompts, True)[0]
+        limit = self.bundle.model.cfg.max_new_tokens
+        x = self._inputs(observation, record=False, generate=limit)
+        out = generate_one(self.bundle.model, self.bundle.tokenizer, x.images, x.ego, x.past,
+                           x.prompts[0], True, limit)
+        if not out.ended:
+            raise MalformedOutputError(f"text plan rejected: no end within max_new_tokens="
+                                       f"{limit} tokens")
         try:
-            parsed = parse_plan(text)
+            parsed = parse_plan(out.text)
         except ParseError as exc:
             raise MalformedOutputError(f"text plan rejected: {exc.reason}") from exc
-        return SceneText(observation.stamp_ns, parsed.description, parsed.justification)
+        return SceneText(observation.stamp_ns, parsed.description, parsed.justification,
+                         meta_action=parsed.meta_action, waypoints=parsed.waypoints)
+
+    def answer(self, observation: Observation, questions) -> list[str]:
+        """Greedy answers to scene questions (the QA task's prompt, no action queries); an
+        answer still going at `QA_MAX_NEW_TOKENS` is returned as '' (counted wrong)."""
+        from vla_driving.model.inference import encode_prompts, generate_one
+        from vla_driving.model.prompt import ANSWER_SUFFIX, QA_MAX_NEW_TOKENS, question_prompt
+
+        x = self._inputs(observation, record=False)
+        answers = []
+        for question in questions:
+            ids = encode_prompts(self.bundle.tokenizer, [question_prompt(question)])[0]
+            ids = self._bounded(ids, False, QA_MAX_NEW_TOKENS, ANSWER_SUFFIX, question)
+            out = generate_one(self.bundle.model, self.bundle.tokenizer, x.images, x.ego,
+                               x.past, ids, False, QA_MAX_NEW_TOKENS)
+            answers.append(" ".join(out.text.split()) if out.ended else "")
+        return answers

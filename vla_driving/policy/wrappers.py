@@ -28,6 +28,9 @@ class PolicyWrapper(DrivingPolicy):
     def describe(self, observation: Observation) -> SceneText | None:
         return self.inner.describe(observation)
 
+    def answer(self, observation: Observation, questions) -> list[str] | None:
+        return self.inner.answer(observation, questions)
+
     def history_frames(self, stamps_ns: list[int]) -> list[int]:
         return self.inner.history_frames(stamps_ns)
 

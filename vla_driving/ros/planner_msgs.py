@@ -10,7 +10,8 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from vla_driving.constants import NS_PER_S
 from vla_driving.policy.planner import STATUS_DEGRADED, STATUS_ERROR, STATUS_OK, CycleResult
-from vla_driving.policy.planner_outputs import TrajectorySample, latency_values, path_poses
+from vla_driving.policy.planner_outputs import (TrajectorySample, latency_values, path_poses,
+                                                text_values)
 from vla_driving.types import Plan
 
 from vla_driving.ros.conversions import ns_to_stamp
@@ -97,6 +98,10 @@ def diagnostics_msg(node, result: CycleResult, now_ns: int) -> DiagnosticArray:
     times = node.plan_times_ns
     if len(times) > 1 and times[-1] > times[0]:
         values["plan_rate_hz"] = f"{(len(times) - 1) * NS_PER_S / (times[-1] - times[0]):.2f}"
+    text = core.text_stats()
+    values.update(text_values(None if text is None else text.summary()))
+    if text is not None and text.last_rejection:
+        values["text.last_rejection"] = text.last_rejection
     ingest_latency = [ns / 1e9 for ns in stats["latency_ns"]]
     values.update(latency_values({"ingest": ingest_latency, **core.latencies}))
     status = DiagnosticStatus(level=level, name=f"{node.get_name()}: planner",
