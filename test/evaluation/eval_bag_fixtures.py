@@ -11,7 +11,9 @@ from PIL import Image
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
-from vla_driving.data.topics import (CARLA_PREFIX, TOPIC_SIM_AGENTS, TOPIC_SIM_EPISODE,
+from vla_driving.data import references as refs
+from vla_driving.data.topics import (CARLA_PREFIX, TOPIC_REF_DESCRIPTION, TOPIC_REF_JUSTIFICATION,
+                                     TOPIC_REF_QA, TOPIC_SIM_AGENTS, TOPIC_SIM_EPISODE,
                                      camera_topic)
 
 RATE_HZ = 10
@@ -27,7 +29,18 @@ def _jpeg(step: int, camera: str) -> bytes:
     return buf.getvalue()
 
 
-def write_bag(path, seconds: float = 6.0, storage: str = "sqlite3", speed: float = 8.0):
+REFERENCE_DESCRIPTION = "ego vehicle at 8.0 m/s; no scene model (baseline)"
+REFERENCE_QA = (("How fast is the ego vehicle?", "8 m/s"), ("Which lane?", "the left lane"))
+
+
+def reference_justification(step: int) -> str:
+    return f"keep going, frame {step}"
+
+
+def write_bag(path, seconds: float = 6.0, storage: str = "sqlite3", speed: float = 8.0,
+              references: bool = False):
+    """`references`: the /sim/reference/... topics on every frame but the last 3 s (as the
+    generator writes them), with the texts above."""
     ts = get_typestore(Stores.ROS2_HUMBLE)
     T = ts.types
     plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
@@ -41,7 +54,9 @@ def write_bag(path, seconds: float = 6.0, storage: str = "sqlite3", speed: float
                                                    typestore=ts) for c in CAMERAS}
         odom_topic, instr_topic = f"{CARLA_PREFIX}/odometry", f"{CARLA_PREFIX}/instruction"
         conns[odom_topic] = w.add_connection(odom_topic, "nav_msgs/msg/Odometry", typestore=ts)
-        for topic in (instr_topic, TOPIC_SIM_AGENTS, TOPIC_SIM_EPISODE):
+        strings = (instr_topic, TOPIC_SIM_AGENTS, TOPIC_SIM_EPISODE) + (
+            (TOPIC_REF_DESCRIPTION, TOPIC_REF_JUSTIFICATION, TOPIC_REF_QA) if references else ())
+        for topic in strings:
             conns[topic] = w.add_connection(topic, "std_msgs/msg/String", typestore=ts)
 
         def put(topic, stamp, msg, msgtype):
@@ -77,4 +92,11 @@ def write_bag(path, seconds: float = 6.0, storage: str = "sqlite3", speed: float
                  "length": 5.0, "width": 2.0}]}
             put(TOPIC_SIM_AGENTS, stamp, T["std_msgs/msg/String"](data=json.dumps(agents)),
                 "std_msgs/msg/String")
+            if references and t < seconds - 3.0:
+                for topic, data in ((TOPIC_REF_DESCRIPTION,
+                                     refs.text_json(stamp, REFERENCE_DESCRIPTION)),
+                                    (TOPIC_REF_JUSTIFICATION,
+                                     refs.text_json(stamp, reference_justification(step))),
+                                    (TOPIC_REF_QA, refs.qa_json(stamp, REFERENCE_QA))):
+                    put(topic, stamp, T["std_msgs/msg/String"](data=data), "std_msgs/msg/String")
     return path

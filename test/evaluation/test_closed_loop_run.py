@@ -42,6 +42,11 @@ def test_closed_loop_cli_through_the_nodes(tmp_path):
     assert crashed["finished"] and crashed["progress_m"] > 20.0   # it ignores images: still drives
     planner = cv["planner"]
     assert planner["drops"]["plans"] >= 20 and planner["latency_ms"]["infer"]["count"] >= 20
+    # the planner's text worker (every text_period_s of the 3 s route): counted, with a rate
+    text = planner["text"]
+    assert text["accepted"] >= 1 and text["rejected"] == 0 and text["parse_rate"] == 1.0
+    assert text["rate_hz"] == pytest.approx(text["accepted"] / route["duration_s"], rel=0.1)
+    assert "Planner scene text" in (tmp_path / "cl" / "report.md").read_text()
     assert (tmp_path / "cl" / "driving_score.png").stat().st_size > 0
     assert (tmp_path / "cl" / "planner_latency.png").stat().st_size > 0
     assert list((tmp_path / "cl" / "predictions_mcap_constant_velocity").glob("*.mcap"))
@@ -78,6 +83,22 @@ def test_fast_sweep_lists_every_route_and_scores_per_scenario(tmp_path):
 def test_fast_sweep_refuses_what_it_cannot_run_yet(capsys):
     parser = argparse.ArgumentParser()
     eval_closed_loop.add_arguments(parser)
-    args = parser.parse_args(["--fast", "--corruptions", "camera_crash"])
+    args = parser.parse_args(["--fast", "--record", "/tmp/never"])
     assert eval_closed_loop.main(args) == 2
-    assert "--fast does not run --corruptions" in capsys.readouterr().err
+    assert "--fast does not --record" in capsys.readouterr().err
+
+
+def test_fast_sweep_scores_each_camera_corruption_as_its_own_condition(tmp_path):
+    parser = argparse.ArgumentParser()
+    eval_closed_loop.add_arguments(parser)
+    args = parser.parse_args(["--fast", "--seeds", "1000", "--duration", "2", "--no-expert",
+                              "--corruptions", "camera_crash", "--severity", "5",
+                              "--json", str(tmp_path / "cl.json")])
+    assert eval_closed_loop.main(args) == 0
+    doc = json.loads((tmp_path / "cl.json").read_text())
+    assert set(doc["results"]) == {"clean", "camera_crash@5"}
+    assert [o["corruption"] for o in doc["sweep"]["outcomes"]] == [None, ["camera_crash", 5]]
+    # constant velocity never looks: blind, it drives the same route
+    clean = doc["results"]["clean"]["constant_velocity"]["summary"]
+    blind = doc["results"]["camera_crash@5"]["constant_velocity"]["summary"]
+    assert clean["driving_score"] == blind["driving_score"] and blind["routes"] == 1

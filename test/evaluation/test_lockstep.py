@@ -40,3 +40,27 @@ def test_lockstep_and_the_ros_closed_loop_give_the_same_route():
     assert fast.log.progress_m == pytest.approx(ros.log.progress_m, abs=3.0)
     assert f["driving_score"] == pytest.approx(r["driving_score"], abs=2.0)
     assert fast.log.infractions == ros.log.infractions
+
+
+class _Watching:
+    """Constant velocity that notes the brightest pixel of every observation it plans on."""
+
+    def __init__(self):
+        from vla_driving.policy.constant_velocity import ConstantVelocityPolicy
+        self.inner, self.brightest = ConstantVelocityPolicy(), []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def infer(self, observation):
+        self.brightest.append(int(observation.images.max()))
+        return self.inner.infer(observation)
+
+
+def test_a_camera_corruption_reaches_the_planner_in_the_lockstep_loop():
+    cfg = ClosedLoopConfig(seeds=[1001], duration_s=1.0)
+    clean, blind = _Watching(), _Watching()
+    run_lockstep_route(cfg, "highway", 1001, "cv", clean, CV)
+    run_lockstep_route(cfg, "highway", 1001, "cv", blind, CV, corruption=("camera_crash", 5))
+    assert len(blind.brightest) == len(clean.brightest) >= 8
+    assert min(clean.brightest) > 0 and max(blind.brightest) == 0   # both cameras dead

@@ -113,3 +113,83 @@ def test_scene_text_is_scored_against_references(bags, monkeypatch):
     assert metrics["description"]["samples"] == 2
     assert metrics["description"]["BLEU-4"] == pytest.approx(1.0)
     assert metrics["justification"]["BLEU-4"] < 0.5
+
+
+@pytest.fixture(scope="module")
+def ref_bag(tmp_path_factory):
+    return read_bag(write_bag(tmp_path_factory.mktemp("refs") / "r", references=True))
+
+
+class Answering(ConstantVelocityPolicy):
+    """The baseline with a QA lookup (stands in for a model's answers: the test is about the
+    questions reaching the policy from the bag and the accuracy computed on its answers) and a
+    text head whose every `reject_every`-th text fails the strict parser."""
+
+    def __init__(self, answers: dict, reject_every: int = 0):
+        super().__init__()
+        self.answers, self.reject_every, self.calls, self.asked = answers, reject_every, 0, []
+
+    def describe(self, observation):
+        from vla_driving.policy.base import MalformedOutputError
+        self.calls += 1
+        if self.reject_every and self.calls % self.reject_every == 0:
+            raise MalformedOutputError("text plan rejected: expected 4 lines, got 1")
+        return super().describe(observation)
+
+    def answer(self, observation, questions):
+        self.asked.append(list(questions))
+        return [self.answers.get(q, "") for q in questions]
+
+
+def test_text_and_qa_are_scored_against_the_bags_references(ref_bag, monkeypatch):
+    from eval_bag_fixtures import REFERENCE_QA
+    from vla_driving.evaluation import text_metrics
+    from vla_driving.evaluation.summary import summarise
+    monkeypatch.setattr(text_metrics.shutil, "which", lambda name: None)   # fast, no Java
+
+    (q1, a1), (q2, _) = REFERENCE_QA
+    policy = Answering({q1: a1.upper() + ".", q2: "the right lane"}, reject_every=3)
+    run = replay_policy(ref_bag, policy, ReplayConfig(text_every=10))
+    m = summarise(run.samples)
+    # text on cycles 0, 10, ..., 50; the bag has references on the first 3 s (cycles 0-29);
+    # the 3rd and 6th texts (cycles 20, 50) are rejected
+    assert m["text"]["requested"] == 6 and m["text"]["accepted"] == 4
+    assert m["drops"]["text_rejected"] == m["text"]["rejected"] == 2
+    assert m["text"]["parse_rate"] == pytest.approx(4 / 6)
+    assert m["text"]["latency_ms"]["count"] == 6
+    assert m["text"]["rate_hz"] == pytest.approx(4 / 5.9)   # 4 texts over 5.9 s replayed
+    assert m["description"]["samples"] == 2                 # cycles 0 and 10: accepted + ref
+    assert m["description"]["BLEU-4"] == pytest.approx(1.0)
+    # QA is asked on every text cycle with reference rounds (0, 10, 20), rejected text or not
+    assert policy.asked == [[q1, q2]] * 3
+    assert m["qa"] == {"accuracy": pytest.approx(0.5), "samples": 6}
+
+
+def test_without_references_or_text_the_report_says_why(bags, ref_bag):
+    from vla_driving.evaluation.summary import NO_REFERENCES, NO_TEXT, summarise
+
+    no_refs = summarise(replay_policy(bags["sqlite3"], Answering({}),
+                                      ReplayConfig(max_frames=20, text_every=5)).samples)
+    assert no_refs["text"]["accepted"] == 4
+    for part in ("description", "justification", "qa"):
+        assert no_refs[part]["note"] == NO_REFERENCES and no_refs[part]["samples"] == 0
+    assert no_refs["description"]["BLEU-4"] is None and "CIDEr" in no_refs["description"]
+    no_text = summarise(replay_policy(ref_bag, Answering({}), ReplayConfig(max_frames=20))
+                        .samples)
+    assert no_text["description"]["note"] == no_text["qa"]["note"] == NO_TEXT
+    assert no_text["text"]["requested"] == 0 and no_text["text"]["parse_rate"] is None
+
+
+def test_cli_json_carries_text_metrics_qa_and_counters(ref_bag, tmp_path):
+    parser = argparse.ArgumentParser()
+    eval_replay.add_arguments(parser)
+    out = tmp_path / "m.json"
+    args = parser.parse_args([ref_bag.path, "--text-every", "10", "--json", str(out)])
+    assert eval_replay.main(args) == 0
+    clean = json.loads(out.read_text())["results"]["clean"]
+    cv = clean["constant_velocity"]
+    assert cv["description"]["samples"] == 3 and cv["description"]["BLEU-4"] == pytest.approx(1)
+    assert set(cv["description"]) >= {"BLEU-4", "METEOR", "ROUGE-L", "CIDEr"}
+    assert cv["qa"]["accuracy"] is None and cv["qa"]["note"] == "the policy answers no questions"
+    assert cv["drops"]["text_rejected"] == 0 and cv["text"]["accepted"] == 6
+    assert clean["expert_recorded"]["text"]["requested"] == 0   # the replayed text is not its

@@ -45,3 +45,14 @@ def test_an_unreachable_cluster_is_one_clear_error_naming_it():
     pytest.importorskip("ray")
     with pytest.raises(RuntimeError, match=r"cannot reach the Ray cluster at '127.0.0.1:9'"):
         init_ray("127.0.0.1:9", 2)
+
+
+def test_local_ray_workers_run_at_the_callers_priority(monkeypatch):
+    import os
+
+    monkeypatch.delenv("RAY_worker_niceness", raising=False)
+    ray = init_ray(None, 1)
+    try:
+        assert ray.get(ray.remote(lambda: os.nice(0)).remote()) == os.nice(0)
+    finally:
+        ray.shutdown()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, instruction_command, new_route,
                                                 track_step)
 from vla_driving.evaluation.closed_loop_scoring import RouteLog
-from vla_driving.evaluation.corruptions import apply_to_frame
+from vla_driving.evaluation.corruptions import corrupt_sim_cameras
 
 from vla_driving.ros.session import ros_context
 from vla_driving.ros.stack import Stack
@@ -38,6 +38,7 @@ class StackRoute:
     control_timeouts: int
     finished: bool             # the route reached its end (time or an ending event) in time
     cycles: list = field(default_factory=list)   # (CycleResult, {camera: image} or None)
+    text: object = None        # the planner's TextStats over the route (None: no text worker)
 
 
 def _record_cycles(planner_node, cycles: list) -> None:
@@ -58,21 +59,13 @@ def _record_cycles(planner_node, cycles: list) -> None:
 def _overrides(cfg: ClosedLoopConfig, scenario: str, seed: int, planner: dict) -> dict:
     bridge = {"scenario": scenario, "seed": int(seed), "instruction": cfg.instruction,
               "reset_on_done": False, "sim.max_duration_s": cfg.duration_s + 5.0}
+    if cfg.look:
+        bridge["sim.look"] = cfg.look
     overrides = {"sim_bridge": bridge, "vla_planner": dict(planner)}
     if cfg.control:  # the same adapter on both ends of the control topic
         bridge["control_type"] = cfg.control
         overrides["trajectory_controller"] = {"output": cfg.control}
     return overrides
-
-
-def _corrupt_cameras(sim, corruption, seed: int) -> None:
-    render = sim.render_cameras
-
-    def corrupted():
-        stamp = sim.stamp_ns
-        return {cam: apply_to_frame(corruption.name, img, corruption.severity, seed, cam, stamp)
-                for cam, img in render().items()}
-    sim.render_cameras = corrupted
 
 
 def run_stack_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str,
@@ -91,7 +84,7 @@ def _drive(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str, planner
                       extra_overrides=_overrides(cfg, scenario, seed, planner)).build()
         bridge = stack.nodes["sim_bridge"].bridge
         if corruption is not None:
-            _corrupt_cameras(bridge.sim, corruption, seed)
+            corrupt_sim_cameras(bridge.sim, corruption.name, corruption.severity, seed)
         cycles: list = []
         _record_cycles(stack.nodes["vla_planner"], cycles)
         tracker = new_route(bridge.sim, cfg, scenario, seed, policy)
@@ -111,10 +104,11 @@ def _drive(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str, planner
             time.sleep(POLL_S)
         finished = tracker.ended or bridge.sim.time_s >= cfg.duration_s
         tracker.end("time" if finished else "wall_timeout")
+        text = stack.nodes["vla_planner"].core.text_stats()
         stack.destroy()
         stack = None
         return StackRoute(tracker.log, time.monotonic() - start, bridge.sim.time_s,
-                          bridge.control_timeouts, finished, list(cycles))
+                          bridge.control_timeouts, finished, list(cycles), text)
     finally:
         if stack is not None:
             stack.destroy()

@@ -25,6 +25,7 @@ from vla_driving.evaluation.mcap_export import McapFrame, McapRecorder
 from vla_driving.evaluation.replay import Corruption
 from vla_driving.evaluation.report import CLEAN, markdown_table, to_jsonable
 from vla_driving.evaluation.summary import EvalSample
+from vla_driving.policy.text_stats import TextStats
 from vla_driving.resources import find_bundle
 
 LOG = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
     for corruption in [None] + list(corruptions):
         condition = CLEAN if corruption is None else corruption.label
         rows: dict[str, list] = {}
+        texts: dict[str, list] = {}     # policy -> [(TextStats, simulated s)] per route
         samples = run.samples.setdefault(condition, {})
         for scenario in cfg.scenarios:
             for seed in cfg.seeds:
@@ -117,6 +119,8 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
                                finished=route.finished)
                     rows.setdefault(name, []).append(row)
                     samples.setdefault(name, []).extend(cycle_samples(route, scenario, seed))
+                    if route.text is not None:
+                        texts.setdefault(name, []).append((route.text, route.sim_s))
                     if corruption is None and name not in run.mcap:
                         run.mcap[name] = mcap_frames(route, name)
                     LOG.info("%s %s seed %d %s: DS %.1f", condition, scenario, seed, name,
@@ -134,20 +138,34 @@ def run_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], corruption
                                                               for s in policy_samples),
                                      degraded=sum(s.degraded for s in policy_samples),
                                      failed=sum(s.failed for s in policy_samples))}
+            if texts.get(name):
+                run.results[condition][name]["planner"]["text"] = _text_summary(texts[name])
     return run
+
+
+def _text_summary(routes: list) -> dict:
+    """The planner's text counters over a policy's routes; the rate per simulated second."""
+    stats = TextStats.merged([t for t, _ in routes])
+    return stats.summary(span_s=sum(s for _, s in routes) or None)
 
 
 def run_fast_closed_loop(cfg: ClosedLoopConfig, planners: dict[str, dict], expert: bool,
                          workers: int = 1, address: str | None = None,
-                         timeout_s: float | None = None) -> ClosedLoopRun:
+                         timeout_s: float | None = None, corruptions: list = ()
+                         ) -> ClosedLoopRun:
     """The same routes and scores through the ROS-free lockstep loop, as a sweep of tasks
     (`evaluation.sweep`): every route is listed with its outcome, failed ones included."""
     from vla_driving.evaluation.sweep import outcome_rows, route_tasks, run_sweep
 
-    sweep = run_sweep(cfg, route_tasks(cfg, planners, expert), workers, address, timeout_s)
+    conditions = [(c.name, c.severity) for c in corruptions]
+    sweep = run_sweep(cfg, route_tasks(cfg, planners, expert, conditions), workers, address,
+                      timeout_s)
     names = list(planners) + ([EXPERT] if expert else [])
     run = ClosedLoopRun()
     run.results[CLEAN] = {n: _policy_results(sweep.rows(n), cfg.scenarios) for n in names}
+    for c in corruptions:
+        run.results[c.label] = {n: _policy_results(sweep.rows(n, c.label), cfg.scenarios)
+                                for n in planners}
     sim_s = sum(o.row["sim_s"] for o in sweep.outcomes if o.ok)
     run.sweep = {
         "workers": sweep.workers, "wall_s": sweep.wall_s, "sim_s": sim_s,
@@ -203,6 +221,15 @@ def _write_planner_outputs(out: Path, run: ClosedLoopRun) -> list[str]:
                                  for p, v in run.results[CLEAN].items()
                                  for stage, row in v.get("planner", {}).get("latency_ms", {}).items()])
         lines += ["", f"![latency]({LATENCY_FIGURE})"]
+        text_rows = [{"policy": p, **{k: t.get(k) for k in ("requested", "accepted",
+                                                             "rejected", "failed", "parse_rate",
+                                                             "rate_hz")},
+                      "latency p50 (ms)": t.get("latency_ms", {}).get("p50")}
+                     for p, v in run.results[CLEAN].items()
+                     if (t := v.get("planner", {}).get("text"))]
+        if text_rows:
+            lines += ["", "## Planner scene text, clean (rejected: strict parser or no end; "
+                      "never published)", ""] + markdown_table(text_rows)
     for policy, frames in run.mcap.items():
         if frames:
             with McapRecorder(out / f"{MCAP_PREFIX}{policy}") as recorder:
@@ -253,12 +280,13 @@ def main(args: argparse.Namespace) -> int:
         corruptions = [Corruption(n, args.severity) for n in args.corruptions]
         if args.bundle and not Path(args.bundle, "manifest.json").is_file():
             raise ConfigError(f"model bundle not found: {args.bundle} (no manifest.json)")
-        if args.fast and (corruptions or args.record):
-            raise ConfigError("--fast does not run --corruptions or --record yet; drop --fast "
-                              "to run them through the nodes")
+        if args.fast and args.record:
+            raise ConfigError("--fast does not --record yet; drop --fast to record the "
+                              "expert's routes through the nodes")
         if args.fast:
             run = run_fast_closed_loop(cfg, _planners(args.bundle), not args.no_expert,
-                                       args.workers, args.address, args.route_timeout)
+                                       args.workers, args.address, args.route_timeout,
+                                       corruptions)
         else:
             run = run_closed_loop(cfg, _planners(args.bundle), corruptions, not args.no_expert,
                                   args.record)

@@ -14,6 +14,7 @@ from pathlib import Path
 from vla_driving.configuration import Config, param
 from vla_driving.sim.bridge import CONTROL_TYPES, SimBridgeConfig
 from vla_driving.sim.commands import KEEP_LANE, command_from_text
+from vla_driving.sim.config import LOOKS
 from vla_driving.evaluation.closed_loop_scoring import (
     DEFAULT_LEADERBOARD, LEADERBOARDS, RouteLog, RouteTracker)
 from vla_driving.evaluation.profiles import profile_path
@@ -43,14 +44,19 @@ class ClosedLoopConfig(Config):
     control: str = param("", "control message from the controller to the simulator bridge "
                          "(its output adapter): twist, ackermann, carla or autoware; empty: the "
                          "profile's", choices=("",) + CONTROL_TYPES)
+    look: str = param("", "camera look of the routes ('' = the profile's): bev or highway_env "
+                      "(highway-env's own viewer graphics, as an outside harness renders them)",
+                      choices=("",) + LOOKS)
 
 
 def bridge_config(cfg: ClosedLoopConfig, scenario: str, seed: int) -> SimBridgeConfig:
     """The profile's bridge config for one route: its scenario, seed, instruction, no reset
-    (and the control type, when the route config names one)."""
+    (and the control type and camera look, when the route config names them)."""
     base = SimBridgeConfig.from_yaml(cfg.profile, BRIDGE_SECTION)
     sim = base.sim.to_dict()
     sim["max_duration_s"] = cfg.duration_s + END_MARGIN_S
+    if cfg.look:
+        sim["look"] = cfg.look
     control = {"control_type": cfg.control} if cfg.control else {}
     return SimBridgeConfig.from_dict({**base.to_dict(), "scenario": scenario, "seed": seed,
                                       "instruction": cfg.instruction, "reset_on_done": False,

@@ -208,3 +208,15 @@ def apply_to_frame(name: str, image: np.ndarray, severity: int, seed: int, camer
     elif name not in CORRUPTIONS:
         raise ValueError(f"unknown corruption {name!r}; known: {', '.join(CORRUPTIONS)}")
     return CORRUPTIONS[name](image, severity, rng)
+
+
+def corrupt_sim_cameras(sim, name: str, severity: int, seed: int) -> None:
+    """Make `sim.render_cameras()` return its views as a camera stream with corruption `name`
+    delivers them (per camera and frame, seeded by the route): the closed loop's conditions."""
+    render = sim.render_cameras
+
+    def corrupted():
+        stamp = sim.stamp_ns
+        return {cam: apply_to_frame(name, img, severity, seed, cam, stamp)
+                for cam, img in render().items()}
+    sim.render_cameras = corrupted

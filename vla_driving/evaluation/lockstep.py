@@ -24,6 +24,7 @@ from vla_driving.control.controller import TrajectoryController
 from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, bridge_config,
                                                 instruction_command, new_route, track_step)
 from vla_driving.evaluation.closed_loop_scoring import RouteLog
+from vla_driving.evaluation.corruptions import corrupt_sim_cameras
 from vla_driving.policy.base import DrivingPolicy
 from vla_driving.policy.planner import STATUS_ERROR, PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
@@ -32,6 +33,7 @@ from vla_driving.sensors.decode import RawImage
 from vla_driving.sensors.ingest import Ingest
 from vla_driving.sensors.odometry import OdometryError, OdometryFields, ego_from_odometry
 from vla_driving.sim.bridge import LockstepBridge, SimBridgeConfig
+from vla_driving.sim.sim import Control
 from vla_driving.types import EgoState
 
 PLANNER_SECTION = "vla_planner"
@@ -82,10 +84,25 @@ class LockstepLoop:
         self.sources = {s.slot: s for s in self.planner.sources()}
         self._clock_ns = 0                   # the controller's /clock (previous step until t)
         self._last_instruction_ns: int | None = None
+        self.images: dict = {}               # the last camera set sent (rollout recorders)
         self.plans = 0
         self.planner_errors = 0
 
-    def step(self):
+    def step(self, takeover: Control | None = None):
+        """One simulator step; `takeover` (DAgger's expert) replaces the controller's command
+        while the planner and controller still see every message."""
+        self.exchange()
+        return self.advance(takeover)
+
+    def advance(self, takeover: Control | None = None):
+        """Step the simulator on the command sent (or on `takeover`)."""
+        if takeover is not None:
+            self.bridge.on_control(self.bridge.now_ns, takeover)
+        return self.bridge.step()
+
+    def exchange(self) -> None:
+        """The messages of the current step: sensors to the planner (and its plan to the
+        controller), odometry and /clock to the controller, its command to the bridge."""
         b, now = self.bridge, self.bridge.now_ns
         ego = dataclasses.replace(b.sim.ego_state(), stamp_ns=now)
         odom = odometry_fields(ego)
@@ -94,7 +111,6 @@ class LockstepLoop:
         self._clock_ns = now                 # /clock(t): the controller ticks on it
         cmd = self.controller.step(now)
         self.send_command(b, now, self.command_fields(cmd, self.controller_cfg))
-        return b.step()
 
     def _send_sensors(self, odom: OdometryFields, now: int) -> None:
         inputs, b = self.planner.inputs, self.bridge
@@ -104,7 +120,8 @@ class LockstepLoop:
             self._last_instruction_ns = now
             inputs.on_input(self.sources[INSTRUCTION], b.cfg.instruction, None, now)
         if b.camera_due():
-            for cam, image in b.sim.render_cameras().items():
+            self.images = b.sim.render_cameras()
+            for cam, image in self.images.items():
                 inputs.on_input(self.sources[cam], RawImage.rgb8(image), now, now)
             b.cameras_published()
         if inputs.frame_ready():
@@ -144,14 +161,18 @@ def profile_configs(cfg: ClosedLoopConfig, scenario: str, seed: int,
 
 
 def run_lockstep_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy_name: str,
-                       policy: DrivingPolicy, planner: dict | None = None) -> LockstepRoute:
+                       policy: DrivingPolicy, planner: dict | None = None,
+                       corruption: tuple[str, int] | None = None) -> LockstepRoute:
     """Drive one route with `policy` (built once by the caller and reused across routes) and
-    score it with the same tracker as the ROS closed loop."""
+    score it with the same tracker as the ROS closed loop; `corruption` (name, severity)
+    degrades the cameras as the ROS closed loop's conditions do."""
     bridge_cfg, planner_cfg, controller_cfg = profile_configs(cfg, scenario, seed, planner)
     start = time.perf_counter()
     loop = LockstepLoop(bridge_cfg, planner_cfg, controller_cfg, policy)
     try:
         sim = loop.bridge.sim
+        if corruption is not None:
+            corrupt_sim_cameras(sim, corruption[0], corruption[1], seed)
         tracker = new_route(sim, cfg, scenario, seed, policy_name)
         command = instruction_command(cfg)
         track_step(tracker, sim, None, command)

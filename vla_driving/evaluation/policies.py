@@ -42,5 +42,7 @@ def recorded_expert(samples: list[EvalSample]) -> list[EvalSample]:
             s.plan, waypoints=np.asarray(s.true_waypoints), controls=controls,
             next_controls=controls, meta_action=s.true_meta or s.plan.meta_action,
             bundle_id=EXPERT_RECORDED, description=None, justification=None, latency_s={})
-        out.append(dataclasses.replace(s, plan=plan))
+        out.append(dataclasses.replace(  # the replayed policy's text and answers are not its
+            s, plan=plan, text_status=None, text_latency_s=None, text_meta=None,
+            text_waypoints=None, qa=tuple((q, a, None) for q, a, _ in s.qa)))
     return out

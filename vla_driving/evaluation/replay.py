@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,9 +22,11 @@ from vla_driving.constants import NS_PER_S
 from vla_driving.data.bag_reader import BagData
 from vla_driving.data.images import decode_image
 from vla_driving.data.label_config import LabelConfig
-from vla_driving.policy.base import DrivingPolicy, PolicyError
+from vla_driving.data.references import references_at
+from vla_driving.policy.base import DrivingPolicy, MalformedOutputError, PolicyError
 from vla_driving.policy.planner import PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
+from vla_driving.policy.text_stats import ACCEPTED, FAILED, REJECTED
 from vla_driving.sensors.config import IngestConfig
 from vla_driving.sensors.decode import CompressedImage, RawImage
 from vla_driving.sensors.ingest import Ingest
@@ -47,7 +50,9 @@ class ReplayConfig(Config):
                          "frames from them by stamp)", low=1, high=64)
     max_frames: int = param(0, "planning cycles per bag and policy (0: all)", low=0)
     mcap_frames: int = param(100, "cycles written to the report's MCAP (0: none)", low=0)
-    text_every: int = param(0, "ask the policy for scene text every N cycles (0: never)", low=0)
+    text_every: int = param(0, "ask the policy for scene text (and, where the bag has "
+                            "reference QA, the frame's questions) every N cycles (0: never)",
+                            low=0)
     seed: int = param(0, "seed of the corruptions", low=0)
 
     def planner_config(self) -> PlannerConfig:
@@ -114,6 +119,13 @@ def _image_fields(camera: str, stamp: int, fmt: str, data: bytes,
 References = Callable[[BagData, int], tuple[str, str]]
 
 
+def bag_references(bag: BagData, stamp: int) -> tuple[str, str, tuple] | None:
+    """The frame's reference description, justification and QA rounds from the bag's
+    `/sim/reference/...` topics; None where the bag has none for the frame (car bags)."""
+    ref = references_at(bag.references, stamp)
+    return None if ref is None else (ref.description, ref.justification, ref.qa)
+
+
 class _Replayer:
     def __init__(self, bag, policy, cfg: ReplayConfig, corruption, label_cfg, episode,
                  references: References | None = None):
@@ -143,6 +155,9 @@ class _Replayer:
         sample = labelled_sample(self.bag, stamp, self.label_cfg, self.episode)
         if self.references is not None:
             sample.description, sample.justification = self.references(self.bag, stamp)
+        elif (ref := bag_references(self.bag, stamp)) is not None:
+            sample.description, sample.justification = ref[0] or None, ref[1] or None
+            sample.qa = tuple((q, a, None) for q, a in ref[2])
         sample.plan = result.plan
         sample.failed = result.error is not None
         sample.degraded = result.status == "degraded"
@@ -156,19 +171,37 @@ class _Replayer:
                 self.run.inputs[stamp] = {c: f.image for c, f in latest[-1].frames.items()}
 
     def _text(self, stamp: int, sample: EvalSample) -> None:
+        """Scene text (and the frame's QA) on every `text_every`-th cycle, synchronously."""
         every = self.cfg.text_every
         if every <= 0 or (len(self.run.samples) % every) != 0:
             return
         obs, _ = self.core.observation(stamp)
+        if obs is None:
+            return
+        start = time.perf_counter()
         try:
-            text = self.policy.describe(obs) if obs is not None else None
+            text = self.policy.describe(obs)
         except PolicyError as exc:   # malformed text fails closed: counted, never scored
             LOG.warning("scene text rejected at %d: %s", stamp, exc)
-            sample.text_failed = True
+            sample.text_status = REJECTED if isinstance(exc, MalformedOutputError) else FAILED
+            sample.text_latency_s = time.perf_counter() - start
+        else:
+            if text is not None:
+                sample.text_status, sample.text_latency_s = ACCEPTED, time.perf_counter() - start
+                sample.plan = dataclasses.replace(sample.plan, description=text.description,
+                                                  justification=text.justification)
+                sample.text_meta, sample.text_waypoints = text.meta_action, text.waypoints
+        if sample.qa:
+            self._answer(obs, sample)
+
+    def _answer(self, obs, sample: EvalSample) -> None:
+        try:
+            answers = self.policy.answer(obs, [q for q, _, _ in sample.qa])
+        except PolicyError as exc:
+            LOG.warning("QA failed at %d: %s", obs.stamp_ns, exc)
             return
-        if text is not None:
-            sample.plan = dataclasses.replace(sample.plan, description=text.description,
-                                              justification=text.justification)
+        if answers is not None:
+            sample.qa = tuple((q, a, p) for (q, a, _), p in zip(sample.qa, answers))
 
 
 def _with_latency(plan, latency_s: dict):
@@ -180,8 +213,8 @@ def replay_policy(bag: BagData, policy: DrivingPolicy, cfg: ReplayConfig,
                   episode: str = "", references: References | None = None) -> ReplayRun:
     """Feed the whole bag to `policy`; one EvalSample per synchronised camera set.
 
-    `references` gives the reference scene text of a frame (the bag format has none; the
-    training package's scene-graph annotator is one such provider), for the text metrics."""
+    Reference texts come from the bag's `/sim/reference/...` topics; `references` replaces them
+    with another provider of (description, justification) per frame."""
     r = _Replayer(bag, policy, cfg, corruption, label_cfg or LabelConfig(), episode or bag.path,
                   references)
     wait_ns = int(cfg.planner_config().ingest.max_wait_s * NS_PER_S)

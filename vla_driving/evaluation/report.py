@@ -133,6 +133,13 @@ def _detail_sections(clean: Mapping[str, dict]) -> list[str]:
             text_rows.append({"policy": n, "text": part, **{k: t.get(k) for k in
                               ("BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "samples", "tokenizer")}})
     lines += markdown_table(text_rows, "policy")
+    notes = sorted({f"{n} {part}: {m[part]['note']}" for n, m in clean.items()
+                    for part in ("description", "justification", "qa")
+                    if isinstance(m.get(part), dict) and m[part].get("note")})
+    lines += [""] + [f"- {note}" for note in notes]
+    lines += ["", "Text path (rejected: failed the strict parser or never ended; never scored):",
+              ""]
+    lines += markdown_table([_text_row(n, m) for n, m in clean.items() if "text" in m], "policy")
     lines += ["", "## Latency per stage (ms, this machine) and drops, clean", ""]
     lines += markdown_table([{"policy": n, "stage": stage, **row}
                              for n, m in clean.items()
@@ -140,6 +147,17 @@ def _detail_sections(clean: Mapping[str, dict]) -> list[str]:
     lines += [""] + markdown_table([{"policy": n, **m.get("drops", {})} for n, m in clean.items()],
                                    "policy")
     return lines
+
+
+def _text_row(name: str, m: Mapping[str, dict]) -> dict:
+    t = m["text"]
+    return {"policy": name, **{k: t.get(k) for k in ("requested", "accepted", "rejected",
+                                                      "failed", "parse_rate", "rate_hz")},
+            "latency p50 (ms)": t.get("latency_ms", {}).get("p50"),
+            "meta-action = head": t.get("meta_agreement_with_head"),
+            "text L2 avg (m)": t.get("text_l2_avg_m"), "head L2 avg (m)": t.get("head_l2_avg_m"),
+            "QA accuracy": m.get("qa", {}).get("accuracy"), "QA rounds": m.get("qa", {}).get(
+                "samples")}
 
 
 def _corruption_figures(out: Path, metrics) -> list[str]:

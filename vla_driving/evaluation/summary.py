@@ -11,12 +11,18 @@ import numpy as np
 
 from vla_driving.data.label_config import LabelConfig
 from vla_driving.data.meta_rules import lateral_level
+from vla_driving.constants import NS_PER_S
 from vla_driving.meta_action import MetaAction, meta_type
+from vla_driving.policy.text_stats import ACCEPTED, REJECTED, TextStats
 from vla_driving.types import Plan
 from vla_driving.evaluation.control_metrics import control_rmse, meta_action_metrics
 from vla_driving.evaluation.latency import drop_counts, latency_table
 from vla_driving.evaluation.planning_metrics import SWEPT_SUBSTEPS, collision_metrics, l2_metrics
-from vla_driving.evaluation.text_metrics import caption_metrics, qa_accuracy
+from vla_driving.evaluation.text_metrics import TEXT_METRICS, caption_metrics, qa_accuracy
+
+NO_TEXT = "no scene text asked of this policy (--text-every 0, or the recorded expert)"
+NO_REFERENCES = ("the bags carry no reference texts (car bags, or simulator bags recorded "
+                 "without /sim/reference/...)")
 
 
 @dataclass
@@ -25,6 +31,9 @@ class EvalSample:
 
     `plan` is None when the policy produced nothing (error or no synchronised input).
     `qa` holds (question, expected answer, predicted answer or None) rounds.
+    `text_status` is None where no scene text was asked for, else accepted / rejected (the
+    strict parser, or no end within max_new_tokens) / failed; `text_meta` / `text_waypoints`
+    are the accepted text's own meta-action and trajectory.
     `true_waypoints` is set only when the whole future is recorded; `future_waypoints` /
     `future_valid` hold whatever part of it is (NaN / False for the steps after the episode's
     end), for the conventions that count every frame. `agent_categories` names the category of
@@ -46,7 +55,14 @@ class EvalSample:
     qa: tuple = ()
     degraded: bool = False
     failed: bool = False
-    text_failed: bool = False
+    text_status: str | None = None
+    text_latency_s: float | None = None
+    text_meta: MetaAction | None = None
+    text_waypoints: np.ndarray | None = None
+
+    @property
+    def text_failed(self) -> bool:
+        return self.text_status == REJECTED
 
 
 def _planned(samples):
@@ -54,19 +70,66 @@ def _planned(samples):
 
 
 def _text(samples, attr: str) -> dict:
+    """Caption metrics of the accepted texts against the bag's references, or why there are
+    none (the metric names are always there, None when not computed)."""
     pairs = [(getattr(s.plan, attr), getattr(s, attr)) for s in _planned(samples)
              if getattr(s, attr) and getattr(s.plan, attr) is not None]
-    if not pairs:
-        return {"samples": 0, "note": f"no predicted and reference {attr} pairs"}
-    return caption_metrics([p for p, _ in pairs], [[r] for _, r in pairs])
+    if pairs:
+        return caption_metrics([p for p, _ in pairs], [[r] for _, r in pairs])
+    asked = [s for s in samples if s.text_status is not None]
+    if not asked:
+        note = NO_TEXT
+    elif not any(getattr(s, attr) for s in samples):
+        note = NO_REFERENCES
+    else:
+        note = (f"no accepted {attr} on a frame with a reference ({len(asked)} asked, "
+                f"{sum(s.text_status == REJECTED for s in asked)} rejected)")
+    return {**{m: None for m in TEXT_METRICS}, "samples": 0, "note": note}
 
 
 def _qa(samples) -> dict:
     rounds = [(exp, pred) for s in samples for _, exp, pred in s.qa if pred is not None]
-    if not rounds:
-        return {"accuracy": None, "samples": 0, "note": "no answered QA rounds"}
-    return {"accuracy": qa_accuracy([p for _, p in rounds], [e for e, _ in rounds]),
-            "samples": len(rounds)}
+    if rounds:
+        return {"accuracy": qa_accuracy([p for _, p in rounds], [e for e, _ in rounds]),
+                "samples": len(rounds)}
+    if not any(s.qa for s in samples):
+        note = NO_REFERENCES
+    elif not any(s.text_status is not None for s in samples):
+        note = NO_TEXT
+    else:
+        note = "the policy answers no questions"
+    return {"accuracy": None, "samples": 0, "note": note}
+
+
+def _replayed_s(samples) -> float:
+    """Seconds of input replayed: each episode's first to last planning stamp, summed."""
+    spans: dict[str, list[int]] = {}
+    for s in samples:
+        spans.setdefault(s.episode, []).append(s.stamp_ns)
+    return sum(max(v) - min(v) for v in spans.values()) / NS_PER_S
+
+
+def text_summary(samples) -> dict:
+    """The text path's counters (`TextStats.summary`) over a run, and, for accepted texts with
+    their own meta-action and trajectory, their agreement with the action head: meta-action
+    agreement and the text's vs the head's L2 to the recorded future (mean over the 6 steps)."""
+    stats = TextStats(window=len(samples) + 1)
+    for s in samples:
+        if s.text_status is not None:
+            stats.record(s.text_status, s.text_latency_s, s.stamp_ns)
+    out = stats.summary(span_s=_replayed_s(samples) or None)
+    rows = [s for s in samples if s.text_status == ACCEPTED and s.text_meta is not None]
+    if rows:
+        out["meta_agreement_with_head"] = float(np.mean([s.text_meta == s.plan.meta_action
+                                                         for s in rows]))
+    with_wp = [s for s in rows if s.text_waypoints is not None and s.true_waypoints is not None]
+    if with_wp:
+        def l2(pred, s):
+            return float(np.linalg.norm(np.asarray(pred) - s.true_waypoints, axis=-1).mean())
+        out["text_l2_avg_m"] = float(np.mean([l2(s.text_waypoints, s) for s in with_wp]))
+        out["head_l2_avg_m"] = float(np.mean([l2(s.plan.waypoints, s) for s in with_wp]))
+        out["l2_frames"] = len(with_wp)
+    return out
 
 
 def future(sample: EvalSample) -> tuple[np.ndarray, np.ndarray] | None:
@@ -135,12 +198,13 @@ def summarise(samples: Sequence[EvalSample], text: bool = True,
     if text:
         out["description"] = _text(samples, "description")
         out["justification"] = _text(samples, "justification")
+        out["text"] = text_summary(samples)
     out["qa"] = _qa(samples)
     out["latency_ms"] = latency_table(s.plan.latency_s for s in planned)
     out["drops"] = drop_counts(len(samples), len(planned),
                                degraded=sum(s.degraded for s in samples),
                                failed=sum(s.failed for s in samples))
-    out["drops"]["text_rejected"] = sum(s.text_failed for s in samples)
+    out["drops"]["text_rejected"] = sum(s.text_status == REJECTED for s in samples)
     return out
 
 

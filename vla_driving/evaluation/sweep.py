@@ -36,11 +36,18 @@ class RouteTask:
     seed: int
     policy: str
     planner: tuple[tuple[str, object], ...] | None = None
+    corruption: tuple[str, int] | None = None     # (name, severity) of the cameras; None: clean
 
     @classmethod
-    def make(cls, scenario: str, seed: int, policy: str, planner: dict | None) -> "RouteTask":
+    def make(cls, scenario: str, seed: int, policy: str, planner: dict | None,
+             corruption: tuple[str, int] | None = None) -> "RouteTask":
         return cls(scenario, int(seed), policy,
-                   None if planner is None else tuple(sorted(planner.items())))
+                   None if planner is None else tuple(sorted(planner.items())),
+                   None if corruption is None else (corruption[0], int(corruption[1])))
+
+    @property
+    def condition(self) -> str:
+        return "clean" if self.corruption is None else "{}@{}".format(*self.corruption)
 
 
 @dataclass
@@ -62,29 +69,35 @@ class SweepResult:
     wall_s: float = 0.0
     workers: int = 1
 
-    def rows(self, policy: str) -> list[dict]:
-        return [o.row for o in self.outcomes if o.ok and o.task.policy == policy]
+    def rows(self, policy: str, condition: str = "clean") -> list[dict]:
+        return [o.row for o in self.outcomes if o.ok and o.task.policy == policy
+                and getattr(o.task, "condition", "clean") == condition]
 
     def failed(self) -> list[RouteOutcome]:
         return [o for o in self.outcomes if not o.ok]
 
 
-def route_tasks(cfg: ClosedLoopConfig, planners: dict[str, dict], expert: bool = True
-                ) -> list[RouteTask]:
-    """Every (scenario, seed) for every planner, then the expert, in a fixed order."""
+def route_tasks(cfg: ClosedLoopConfig, planners: dict[str, dict], expert: bool = True,
+                corruptions: list[tuple[str, int]] = ()) -> list[RouteTask]:
+    """Every (scenario, seed) for every planner, then the expert (clean only), then every
+    planner again under each camera corruption, in a fixed order."""
     tasks = []
-    for scenario in cfg.scenarios:
-        for seed in cfg.seeds:
-            tasks += [RouteTask.make(scenario, seed, name, p) for name, p in planners.items()]
-            if expert:
-                tasks.append(RouteTask.make(scenario, seed, EXPERT, None))
+    for corruption in [None] + list(corruptions):
+        for scenario in cfg.scenarios:
+            for seed in cfg.seeds:
+                tasks += [RouteTask.make(scenario, seed, name, p, corruption)
+                          for name, p in planners.items()]
+                if expert and corruption is None:
+                    tasks.append(RouteTask.make(scenario, seed, EXPERT, None))
     return tasks
 
 
 _POLICIES: dict[str, object] = {}   # per worker process: one loaded policy per planner config
 
 
-def _policy(cfg: ClosedLoopConfig, task: RouteTask):
+def task_policy(cfg: ClosedLoopConfig, task):
+    """The task's policy (`task.planner` overrides the profile's planner), loaded once per
+    process and reused by its later tasks."""
     from vla_driving.evaluation.lockstep import profile_configs
     from vla_driving.policy.factory import make_policy
 
@@ -112,7 +125,7 @@ def run_task(cfg_dict: dict, task: RouteTask) -> dict:
         row["sim_s"] = row.get("duration_s", 0.0)
     else:
         route = run_lockstep_route(cfg, task.scenario, task.seed, task.policy,
-                                   _policy(cfg, task), dict(task.planner))
+                                   task_policy(cfg, task), dict(task.planner), task.corruption)
         row = score_route(route.log, cfg.leaderboard)
         row.update(sim_s=route.sim_s, plans=route.plans, planner_errors=route.planner_errors)
     row["wall_s"] = time.perf_counter() - start
@@ -120,35 +133,37 @@ def run_task(cfg_dict: dict, task: RouteTask) -> dict:
     return row
 
 
-def run_sweep(cfg: ClosedLoopConfig, tasks: list[RouteTask], workers: int = 1,
+def run_sweep(cfg: ClosedLoopConfig, tasks: list, workers: int = 1,
               address: str | None = None, timeout_s: float | None = None,
-              progress: bool = True) -> SweepResult:
+              progress: bool = True, fn=run_task, desc: str = "routes",
+              unit: str = "route") -> SweepResult:
     """Every task's outcome, in task order. `workers` 1 and no `address`: in this process;
-    otherwise on Ray (`address` None or "local": a local instance with `workers` CPUs)."""
+    otherwise on Ray (`address` None or "local": a local instance with `workers` CPUs).
+    `fn(cfg_dict, task) -> row` runs one task (DAgger rollouts bring their own)."""
     start = time.perf_counter()
-    bar = tqdm(total=len(tasks), desc="routes", unit="route", disable=not progress)
+    bar = tqdm(total=len(tasks), desc=desc, unit=unit, disable=not progress)
     if workers <= 1 and address is None:
         try:
-            outcomes = [_run_here(cfg, task, bar) for task in tasks]
+            outcomes = [_run_here(cfg, task, bar, fn) for task in tasks]
         finally:
             close_policies()
         workers = 1
     else:
-        outcomes = _run_on_ray(cfg, tasks, workers, address, timeout_s, bar)
+        outcomes = _run_on_ray(cfg, tasks, workers, address, timeout_s, bar, fn)
     bar.close()
     return SweepResult(outcomes, time.perf_counter() - start, workers)
 
 
-def _run_here(cfg: ClosedLoopConfig, task: RouteTask, bar) -> RouteOutcome:
+def _run_here(cfg: ClosedLoopConfig, task, bar, fn=run_task) -> RouteOutcome:
     outcome = RouteOutcome(task)
     for outcome.attempts in range(1, ATTEMPTS + 1):
         try:
-            outcome.row, outcome.error = run_task(cfg.to_dict(), task), None
+            outcome.row, outcome.error = fn(cfg.to_dict(), task), None
             break
         except Exception as exc:  # noqa: BLE001 - reported with the route, never dropped
             outcome.error = f"{type(exc).__name__}: {exc}"
             LOG.warning("%s seed %d %s failed (attempt %d): %s", task.scenario, task.seed,
-                        task.policy, outcome.attempts, outcome.error)
+                        getattr(task, "policy", ""), outcome.attempts, outcome.error)
     bar.update()
     return outcome
 
@@ -165,6 +180,9 @@ def init_ray(address: str | None, workers: int):
         # join; a local sweep has none, so its services stay on loopback.
         import ray._private.services as services
         services.resolve_ip_for_localhost = lambda host: host
+        # Ray runs its workers at nice 15; beside any other job on this machine they then
+        # starve (a generator episode took 44 s instead of 2.6 s) although they are the job.
+        os.environ.setdefault("RAY_worker_niceness", "0")
         ray.init(address=LOCAL, num_cpus=workers, include_dashboard=False,
                  _node_ip_address="127.0.0.1", log_to_driver=False, logging_level=logging.ERROR,
                  runtime_env={"env_vars": env})
@@ -191,11 +209,11 @@ def _probe(address: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
         raise RuntimeError(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
 
 
-def _run_on_ray(cfg: ClosedLoopConfig, tasks: list[RouteTask], workers: int,
-                address: str | None, timeout_s: float | None, bar) -> list[RouteOutcome]:
+def _run_on_ray(cfg: ClosedLoopConfig, tasks: list, workers: int, address: str | None,
+                timeout_s: float | None, bar, fn=run_task) -> list[RouteOutcome]:
     ray = init_ray(address, workers)
     try:
-        remote = ray.remote(num_cpus=1, max_retries=1)(run_task)   # dead worker: once more
+        remote = ray.remote(num_cpus=1, max_retries=1)(fn)   # dead worker: once more
         cfg_dict = cfg.to_dict()
         outcomes = [RouteOutcome(t) for t in tasks]
         pending = list(range(len(tasks)))[::-1]
