@@ -14,6 +14,10 @@ COMMANDS: list[Command] = [
     (("data", "build-index"), "vla_driving_training.data.index_cli",
      "dataset index with episode splits, difficulty and class weights"),
     (("train",), "vla_driving_training.train_cli", "train a model"),
+    (("from-bundle",), "vla_driving_training.from_bundle",
+     "a trainable checkpoint from an exported bundle (GPTQ LLM dequantized)"),
+    (("dagger",), "vla_driving_training.dagger.cli",
+     "closed-loop learning: roll out, label with the shadow expert, retrain, keep the best"),
     (("evaluate",), "vla_driving_training.evaluate",
      "held-out figures of a checkpoint vs constant velocity, against the bundle targets"),
 ]

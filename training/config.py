@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from vla_driving.configuration import Config, ConfigError, param
 from vla_driving.model.config import VLAConfig
 
+from .rewards import RewardWeights
+
 PARTS = ("vision", "projector", "llm", "state", "queries", "head")
-TASKS = ("caption", "qa", "drive")
+TASKS = ("caption", "qa", "drive", "grpo")
+GRPO_PROMPTS = ("plan", "qa")
 
 
 @dataclass
@@ -28,6 +31,30 @@ class LossWeights(Config):
 
 
 @dataclass
+class GRPOConfig(Config):
+    """GRPO on the text path (DriveRX stage 4): `group_size` sampled answers per prompt,
+    advantages normalised within the group, rule rewards only (`rewards.RewardWeights`)."""
+
+    prompts: list[str] = param(["plan", "qa"], "prompt kinds: plan (the driving prompt's text "
+                               "chain) and qa (one of the frame's questions)",
+                               choices=GRPO_PROMPTS, min_len=1)
+    group_size: int = param(4, "sampled answers per prompt (G)", low=2, high=64)
+    temperature: float = param(1.0, "sampling temperature (also applied to the trained "
+                               "log-probabilities)", low=0.05, high=5.0)
+    max_new_tokens: int = param(0, "sampling limit (0: the model's max_new_tokens)", low=0)
+    kl: float = param(0.0, "weight of the k3 KL estimate to the stage's starting weights "
+                      "(0: KL-free, no reference copy kept)", low=0.0)
+    skip_uniform_groups: bool = param(True, "DriveRX/DAPO difficulty filtering: a group whose "
+                                      "answers all score the same (too easy or too hard) "
+                                      "gives no gradient and is dropped from the update")
+    min_difficulty: float = param(0.0, "use only frames whose dataset difficulty score is at "
+                                  "least this (0: all)", low=0.0)
+    eval_prompts: int = param(8, "fixed prompts scored greedily before and after the stage",
+                              low=0)
+    rewards: RewardWeights = param(RewardWeights(), "rule reward weights")
+
+
+@dataclass
 class StageConfig(Config):
     """One training stage; it starts from the weights the previous stage ended with."""
 
@@ -44,14 +71,23 @@ class StageConfig(Config):
     text_per_batch: int = param(0, "drive task: samples per batch that also get the (long) text "
                                 "target; the others train the action head only (0 = all)", low=0)
     checkpoint_every: int = param(0, "also save every N steps (0 = only at the end)", low=0)
+    stop_after: int = param(0, "end the stage after this many steps, on the learning-rate "
+                            "schedule of `steps` (0 = run all `steps`): reproduces a run stopped "
+                            "early", low=0)
     ema_decay: float = param(0.0, "keep an exponential moving average of the weights with this "
                              "decay and save, validate and pass on the average (0 = off)",
                              low=0.0, high=0.99999)
     teachers: list[str] = param([], "drive task: checkpoint dirs of earlier runs whose mean "
                                 "meta-action probabilities are soft targets (distill.py)")
     weights: LossWeights = param(LossWeights(), "loss weights")
+    grpo: GRPOConfig = param(GRPOConfig(), "the grpo task's settings (batch_size = prompts "
+                             "per step)")
+    optional: bool = param(False, "run only when named in --stages (a default run skips it)")
 
     def validate(self) -> None:
+        if "grpo" in self.tasks and len(self.tasks) > 1:
+            raise ConfigError(f"stage {self.name}: grpo is a stage of its own, got tasks "
+                              f"{self.tasks}")
         if self.teachers and "drive" not in self.tasks:
             raise ConfigError(f"stage {self.name}: teachers need the drive task")
         if bool(self.teachers) != (self.weights.distill > 0):

@@ -91,6 +91,10 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
+    if "grpo" in stage.tasks:
+        from .grpo import run_grpo_stage
+        return run_grpo_stage(accelerator, model, tokenizer, train_set, val_set, cfg, stage,
+                              out_dir)
     set_seed(cfg.seed)
     tasks = usable_tasks(train_set, stage.tasks)
     if not tasks:
@@ -114,7 +118,8 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     data = batches(loader, getattr(loader, "set_epoch", None))
     start = time.perf_counter()
     ddp_model.train()
-    for step in range(1, stage.steps + 1):
+    last = min(stage.stop_after, stage.steps) if stage.stop_after else stage.steps
+    for step in range(1, last + 1):
         batch = next(data)
         loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
                                  stage.weights, rng, stage.text_per_batch, teachers)
@@ -124,14 +129,14 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
         rate = step * stage.batch_size * accelerator.num_processes / (time.perf_counter() - start)
         bar.set_postfix(loss=f"{history[-1]:.3f}", samples_s=f"{rate:.1f}")
         bar.update()
-        if stage.checkpoint_every and step % stage.checkpoint_every == 0 and step < stage.steps:
+        if stage.checkpoint_every and step % stage.checkpoint_every == 0 and step < last:
             with ema.applied() if ema is not None else nullcontext():
                 _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, step,
                       history)
     bar.close()
     if ema is not None:
         ema.commit()
-    _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, stage.steps, history)
+    _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, last, history)
     metrics = _validate(accelerator, model, tokenizer, val_set, cfg, out_dir / stage.name)
     accelerator.free_memory()
     return {"loss": history, "metrics": metrics, "seconds": time.perf_counter() - start}

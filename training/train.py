@@ -1,4 +1,5 @@
-"""A whole training run: tokenizer, model sized from the data, stages 1-3 in order."""
+"""A whole training run: tokenizer, model sized from the data, stages 1-3 in order (and the
+optional ones, such as GRPO, when named)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def build_tokenizer(cfg: TrainConfig, train_set, out_dir: Path, accelerator) -> 
 
 def train(cfg: TrainConfig, train_set, val_set, out_dir: str | Path,
           resume_from: str | Path | None = None, stages: list[str] | None = None) -> dict:
-    """Run the selected stages (all by default); returns per-stage loss history and metrics."""
+    """Run the selected stages (by default all but the optional ones); returns per-stage loss
+    history and metrics."""
     out_dir = Path(out_dir)
     accelerator = make_accelerator()
     if cfg.threads:
@@ -72,7 +74,7 @@ def train(cfg: TrainConfig, train_set, val_set, out_dir: str | Path,
         if cfg.model.llm.pretrained_dir:  # a real LLM keeps its layers, gets our vocabulary
             model.llm.resize_token_embeddings(tokenizer.vocab_size)
     model.to(accelerator.device)
-    selected = [s for s in cfg.stages if not stages or s.name in stages]
+    selected = [s for s in cfg.stages if (s.name in stages if stages else not s.optional)]
     if stages and len(selected) != len(stages):
         raise ValueError(f"unknown stage in {stages}; known: {[s.name for s in cfg.stages]}")
     results, start = {}, time.perf_counter()

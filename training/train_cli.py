@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "with other seeds)")
     parser.add_argument("--distill", type=float, default=1.0,
                         help="weight of the distillation term with --teachers (default 1.0)")
+    parser.add_argument("--stop-after", type=int, default=0, metavar="N",
+                        help="end the drive stage after N steps, on the learning-rate schedule "
+                        "of its full length (reproduces a run stopped early)")
 
 
 def configure(args) -> object:
@@ -44,11 +47,16 @@ def configure(args) -> object:
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, llm=llm))
     if args.seed is not None:
         cfg = dataclasses.replace(cfg, seed=args.seed)
-    if args.teachers:
-        last = cfg.stages[-1]
-        weights = dataclasses.replace(last.weights, meta=0.0, distill=args.distill)
-        last = dataclasses.replace(last, teachers=list(args.teachers), weights=weights)
-        cfg = dataclasses.replace(cfg, stages=[*cfg.stages[:-1], last])
+    if getattr(args, "stop_after", 0):
+        cfg = dataclasses.replace(cfg, stages=[
+            dataclasses.replace(s, stop_after=args.stop_after) if s.name == "drive" else s
+            for s in cfg.stages])
+    if args.teachers:   # the last drive stage learns from the teachers
+        k = max(i for i, s in enumerate(cfg.stages) if "drive" in s.tasks)
+        drive = cfg.stages[k]
+        weights = dataclasses.replace(drive.weights, meta=0.0, distill=args.distill)
+        drive = dataclasses.replace(drive, teachers=list(args.teachers), weights=weights)
+        cfg = dataclasses.replace(cfg, stages=[*cfg.stages[:k], drive, *cfg.stages[k + 1:]])
     return cfg
 
 
@@ -67,5 +75,16 @@ def main(args) -> int:
         if loss:
             print(f"{name}: {len(loss)} steps, loss {loss[0]:.3f} -> {loss[-1]:.3f}, "
                   f"{r['seconds']:.0f} s")
-    print(f"total {result['seconds']:.0f} s; checkpoint: {args.out}/{cfg.stages[-1].name}")
+        grpo = r.get("metrics", {}).get("grpo")
+        if grpo:
+            b, a = grpo["before"], grpo["after"]
+            print(f"{name}: fixed-prompt reward {_num(b['reward'])} -> {_num(a['reward'])}, "
+                  f"parse rate {_num(b['parse_rate'])} -> {_num(a['parse_rate'])}, "
+                  f"QA {_num(b['qa_accuracy'])} -> {_num(a['qa_accuracy'])}")
+    last = list(result["results"])[-1] if result["results"] else cfg.stages[-1].name
+    print(f"total {result['seconds']:.0f} s; checkpoint: {args.out}/{last}")
     return 0
+
+
+def _num(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -15,7 +15,7 @@ from vla_driving.evaluation.planning_metrics import l2_metrics
 from vla_driving.evaluation.text_metrics import qa_accuracy
 from vla_driving.meta_action import MetaAction
 from vla_driving.model.inference import encode_prompts, generate_texts, plan_actions
-from vla_driving.model.prompt import answer_target, question_prompt
+from vla_driving.model.prompt import QA_MAX_NEW_TOKENS, answer_target, question_prompt
 from vla_driving.model.text_format import ParseError, parse_plan
 from vla_driving.model.vision import normalise_images
 
@@ -71,7 +71,7 @@ def text_metrics(model, tokenizer, dataset) -> dict:
             n = len(rounds)
             answers += generate_texts(model, tokenizer, images.expand(n, -1, -1, -1, -1),
                                       batch["ego"].expand(n, -1), batch["past"].expand(n, -1, -1),
-                                      prompts, use_queries=False, max_new_tokens=24)
+                                      prompts, use_queries=False, max_new_tokens=QA_MAX_NEW_TOKENS)
             expected += [answer_target(a) for _, a in rounds]
         plan = _text_plan(model, tokenizer, batch)
         if plan is not None:

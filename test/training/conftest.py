@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 import torch
 
-from vla_driving_training.presets import tiny
+from vla_driving_training.presets import stage_named, tiny
 from vla_driving_training.synthetic import SyntheticDrivingDataset
 from vla_driving_training.train import train
 
@@ -18,7 +18,8 @@ def overfit_tiny(tmp_path_factory):
     """(model, tokenizer, dataset, loss history) after a drive-only stage on 6 samples."""
     torch.set_num_threads(1)
     cfg = tiny()
-    stage = dataclasses.replace(cfg.stages[-1], steps=OVERFIT_STEPS, lr=3e-3, warmup_steps=10,
+    stage = dataclasses.replace(stage_named(cfg, "drive"), steps=OVERFIT_STEPS, lr=3e-3,
+                                warmup_steps=10,
                                 batch_size=OVERFIT_SAMPLES)
     cfg = dataclasses.replace(cfg, stages=[stage], val_text_samples=0)
     data = SyntheticDrivingDataset(OVERFIT_SAMPLES)

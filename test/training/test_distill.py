@@ -15,7 +15,7 @@ from vla_driving_training import train_cli
 from vla_driving_training.collate import collate_samples
 from vla_driving_training.config import LossWeights, StageConfig
 from vla_driving_training.distill import Teachers
-from vla_driving_training.presets import tiny
+from vla_driving_training.presets import stage_named, tiny
 from vla_driving_training.synthetic import SyntheticDrivingDataset
 from vla_driving_training.train import train
 
@@ -74,13 +74,14 @@ def test_teachers_and_the_distill_weight_go_together():
         StageConfig(tasks=["qa"], teachers=["t"], weights=LossWeights(distill=0.5))
 
 
-def test_cli_teachers_set_the_last_stage_only():
+def test_cli_teachers_set_the_drive_stage_only():
     parser = argparse.ArgumentParser()
     train_cli.add_arguments(parser)
     args = parser.parse_args(["--preset", "tiny", "--data", "synthetic", "--out", "x",
                               "--teachers", "a/drive", "b/drive", "--distill", "0.7"])
     cfg = train_cli.configure(args)
-    *early, last = cfg.stages
+    last = stage_named(cfg, "drive")
+    early = [s for s in cfg.stages if s.name != "drive"]
     assert last.teachers == ["a/drive", "b/drive"] and last.weights.distill == 0.7
     assert last.weights.meta == 0.0, "the soft targets replace the hard meta-action labels"
     assert all(not s.teachers and s.weights.distill == 0.0 for s in early)
@@ -91,8 +92,8 @@ def test_student_moves_towards_the_teachers(overfit_tiny, teacher_dirs, tmp_path
     torch.set_num_threads(1)
     teacher_model, _, data, _ = overfit_tiny
     base = tiny()
-    no_meta = dataclasses.replace(base.stages[-1].weights, meta=0.0)
-    stage = dataclasses.replace(base.stages[-1], steps=60, batch_size=len(data), lr=3e-3,
+    no_meta = dataclasses.replace(stage_named(base, "drive").weights, meta=0.0)
+    stage = dataclasses.replace(stage_named(base, "drive"), steps=60, batch_size=len(data), lr=3e-3,
                                 weights=no_meta)
     distilled = dataclasses.replace(stage, teachers=teacher_dirs[:1],
                                     weights=dataclasses.replace(no_meta, distill=1.0))

@@ -8,7 +8,7 @@ import torch
 
 from vla_driving.model.checkpoint import load_checkpoint
 from vla_driving_training.ema import ParamEMA
-from vla_driving_training.presets import tiny
+from vla_driving_training.presets import stage_named, tiny
 from vla_driving_training.synthetic import SyntheticDrivingDataset
 from vla_driving_training.train import train
 
@@ -51,7 +51,7 @@ def test_decay_outside_the_open_interval_is_refused(decay):
 def test_stage_with_ema_saves_the_average_not_the_last_step(tmp_path):
     torch.set_num_threads(1)
     base = tiny()
-    drive = dataclasses.replace(base.stages[-1], steps=12)
+    drive = dataclasses.replace(stage_named(base, "drive"), steps=12)
     results = {}
     for decay in (0.0, 0.9):
         stage = dataclasses.replace(drive, ema_decay=decay)

@@ -100,3 +100,23 @@ def test_evaluate_command_compares_with_constant_velocity(two_runs, tmp_path, ca
     assert metrics["l2_ratio_vs_constant_velocity"] == pytest.approx(ratio)
     assert metrics["l2_target_met"] == (ratio <= 0.5)
     assert metrics["meta_target_met"] == (metrics["meta"]["weighted_accuracy"] >= 0.85)
+
+
+def test_stop_after_is_the_full_run_stopped_there(two_runs, tmp_path):
+    """A drive stage ended early keeps the full stage's schedule: its steps are the full run's
+    first steps (same losses), not those of a shorter stage (another learning-rate curve)."""
+    import dataclasses
+
+    full = two_runs[0][1]["results"]["drive"]["loss"]
+    cfg = tiny()
+    drive = next(s for s in cfg.stages if s.name == "drive")
+    stopped = dataclasses.replace(cfg, stages=[
+        dataclasses.replace(s, stop_after=4) if s.name == "drive" else s for s in cfg.stages])
+    shorter = dataclasses.replace(cfg, stages=[
+        dataclasses.replace(s, steps=4) if s.name == "drive" else s for s in cfg.stages])
+    data, val = SyntheticDrivingDataset(32), SyntheticDrivingDataset(8, seed=1)
+    a = train(stopped, data, val, tmp_path / "a")["results"]["drive"]["loss"]
+    b = train(shorter, data, val, tmp_path / "b")["results"]["drive"]["loss"]
+    assert drive.steps > 4 and a == full[:4] and b != full[:4]
+    saved = json.loads((tmp_path / "a" / "drive" / "config.json").read_text())
+    assert saved["extra"]["step"] == 4

@@ -1,8 +1,9 @@
 """One simulator episode, driven by the shadow expert under a command schedule, into a rosbag2.
 
 Topics and types are what a vehicle records (carla-ros-bridge layout) plus the simulator's
-ground truth on `/sim/...` topics; see docs/data.md. Every stamp derives from the step count,
-so the same seed and config give byte-identical message data.
+ground truth on `/sim/...` topics and, added once the episode is closed, the reference texts of
+its labelled frames (`references.add_reference_texts`); see docs/data.md. Every stamp derives
+from the step count, so the same seed and config give byte-identical message data.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from vla_driving.sim import command_text, make_sim
 
 from . import messages as M
 from .gen_config import GenerateConfig
+from .references import add_reference_texts
 from .schedule import CommandSchedule
 
-BAG_VERSION = 9
+BAG_VERSION = M.BAG_VERSION
 PLUGINS = {"mcap": StoragePlugin.MCAP, "sqlite3": StoragePlugin.SQLITE3}
 
 
@@ -44,12 +46,12 @@ def episode_seed(base_seed: int, scenario: str, index: int) -> int:
     return int(np.random.SeedSequence(key).generate_state(1)[0] % (2**31 - 1))
 
 
-class _BagOut:
+class BagOut:
     """Connections by topic; writes serialised messages at their stamps."""
 
-    def __init__(self, writer: Writer, cameras: list[str]):
+    def __init__(self, writer: Writer, cameras: list[str], extra: tuple = ()):
         self.writer, self.conns = writer, {}
-        kinds = [(TP.camera_topic(c), M.COMPRESSED_IMAGE) for c in cameras] + [
+        kinds = list(extra) + [(TP.camera_topic(c), M.COMPRESSED_IMAGE) for c in cameras] + [
             (f"{TP.CARLA_PREFIX}/odometry", M.ODOMETRY), (f"{TP.CARLA_PREFIX}/instruction", M.STRING),
             (TP.TOPIC_SIM_AGENTS, M.STRING), (TP.TOPIC_SIM_LANES, M.STRING),
             (TP.TOPIC_SIM_COLLISION, M.BOOL), (TP.TOPIC_SIM_COMPLETED, M.BOOL),
@@ -65,6 +67,7 @@ class _BagOut:
 def run_episode(spec: EpisodeSpec, out_dir: Path, cfg: GenerateConfig) -> dict:
     """Write one episode bag to `out_dir/<name>`; returns a summary row."""
     path = Path(out_dir) / spec.name
+    cfg = cfg.for_episode(spec.seed)     # the episode's camera look (GenerateConfig.looks)
     sim = make_sim(spec.scenario, spec.seed, cfg.sim)
     rng = np.random.default_rng(spec.seed)
     schedule = CommandSchedule(rng, sim.scenario.commands, cfg.command_hold_s,
@@ -72,28 +75,32 @@ def run_episode(spec: EpisodeSpec, out_dir: Path, cfg: GenerateConfig) -> dict:
     offset = cfg.stamp_offset_s * NS_PER_S
     frames, status = 0, None
     with Writer(path, version=BAG_VERSION, storage_plugin=PLUGINS[cfg.storage]) as writer:
-        out = _BagOut(writer, cfg.sim.cameras)
+        out = BagOut(writer, cfg.sim.cameras)
         content = {k: v for k, v in cfg.to_dict().items() if k != "storage"}  # same data either way
         info = {"scenario": spec.scenario, "seed": spec.seed, "index": spec.index,
-                "config": content, "cruise_speed": sim.expert.cruise_speed}
+                "config": content, "cruise_speed": sim.expert.cruise_speed,
+                "look": cfg.sim.look}
         out.put(TP.TOPIC_SIM_EPISODE, offset, M.string(json.dumps(info, sort_keys=True)))
         out.put(TP.TOPIC_SIM_LANES, offset, M.string(json.dumps([asdict(g) for g in sim.lanes])))
         max_steps = int(round(cfg.episode_s * cfg.sim.step_hz))
         for _ in range(max_steps):
             command, done = schedule.update(sim, sim.time_s)
-            _write_frame(out, sim, offset + sim.stamp_ns, command, done, cfg)
+            write_frame(out, sim, offset + sim.stamp_ns, command, done, cfg)
             frames += 1
             status = sim.step(sim.expert_action(command))
             if status.done:
                 break
     sim.close()
+    add_reference_texts(path)   # the justification needs the future: after the bag is closed
     return {"episode": spec.name, "scenario": spec.scenario, "seed": spec.seed, "frames": frames,
             "collision": bool(status and status.collision), "path": str(path)}
 
 
-def _write_frame(out: _BagOut, sim, stamp: int, command: str, done: bool,
-                 cfg: GenerateConfig) -> None:
-    for name, img in sim.render_cameras().items():
+def write_frame(out: BagOut, sim, stamp: int, command: str, done: bool,
+                cfg: GenerateConfig, images: dict | None = None) -> None:
+    """One recorded frame at `stamp`: the cameras (`images`, else rendered now), odometry,
+    instruction and ground truth of the simulator's current state."""
+    for name, img in (images if images is not None else sim.render_cameras()).items():
         out.put(TP.camera_topic(name), stamp, M.compressed_image(
             stamp, name, encode_jpeg(img, cfg.jpeg_quality)))
     s = sim.ego_state()

@@ -15,6 +15,7 @@ STRING = "std_msgs/msg/String"
 BOOL = "std_msgs/msg/Bool"
 FRAME_ODOM = "map"
 FRAME_EGO = "ego_vehicle"
+BAG_VERSION = 9   # rosbag2 metadata version of the bags written here
 
 
 def header(stamp_ns: int, frame_id: str):

@@ -76,3 +76,28 @@ def test_parallel_workers_write_the_same_bags_as_one_process(tmp_path):
     assert [r["episode"] for r in one] == [r["episode"] for r in two]
     for a, b in zip(one, two):
         assert message_hashes(a["path"]) == message_hashes(b["path"])
+
+
+def test_a_failing_episode_is_reported_with_its_error_never_dropped(tmp_path):
+    from vla_driving_training.data.episode import EpisodeSpec
+    from vla_driving_training.data.generate import MANIFEST, generate, plan
+
+    specs = plan(["highway"], 1, seed=3) + [EpisodeSpec("no_such_map", 0, 5)]
+    rows = generate(specs, tmp_path, CFG, workers=1, progress=False)
+    assert [r["episode"] for r in rows] == [s.name for s in specs]
+    assert rows[0]["frames"] > 0 and "error" not in rows[0]
+    assert "no_such_map" in rows[1]["error"] and rows[1]["path"] is None
+    manifest = (tmp_path / MANIFEST).read_text().splitlines()
+    assert len(manifest) == 1                     # only the episode that was written
+
+
+def test_an_unreachable_ray_cluster_is_a_clear_error(tmp_path, capsys):
+    import argparse
+
+    from vla_driving_training.data import generate_cli
+
+    parser = argparse.ArgumentParser()
+    generate_cli.add_arguments(parser)
+    args = parser.parse_args(["--out", str(tmp_path), "--address", "127.0.0.1:1"])
+    assert generate_cli.main(args) == 2
+    assert "127.0.0.1:1" in capsys.readouterr().out
