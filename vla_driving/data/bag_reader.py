@@ -3,12 +3,14 @@
 Nothing is dropped silently: every message not kept is counted in the report with its reason
 (truncated file, undecodable message, out-of-order or duplicate stamp), configured topics that
 are absent are named, and what was read is compared with what the bag's metadata announces.
+Nothing is written beside the input (see `bag_open`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from vla_driving.constants import NS_PER_S
+from vla_driving.data import bag_open
 from vla_driving.data import references as refs
 from vla_driving.data.labels import OdomTrack
 from vla_driving.data.topics import BagTopics
@@ -146,18 +149,23 @@ def read_bag(path: str | Path, topics: BagTopics | None = None) -> BagData:
         raise BagError(f"bag not found: {path}")
     report = ReadReport(str(path), storage=_storage(path))
     data = BagData(str(path), report=report)
-    want = _wanted(topics)
-    try:
-        reader = _open(path)
-    except BagError as exc:
-        _read_salvaged(path, want, data, report, exc)
-    else:
-        try:
-            _read_with(reader, want, data, report)
-        finally:
-            reader.close()
+    with tempfile.TemporaryDirectory(prefix="vla-bag-") as tmp:
+        _read_into(bag_open.with_wal_applied(path, Path(tmp), report.notes), _wanted(topics),
+                   data, report)
     _check_cameras(data, report)
     return data
+
+
+def _read_into(path: Path, want: dict, data: BagData, report: ReadReport) -> None:
+    try:
+        reader = _open(bag_open.reader_path(path))
+    except BagError as exc:
+        _read_salvaged(path, want, data, report, exc)
+        return
+    try:
+        _read_with(reader, want, data, report)
+    finally:
+        reader.close()
 
 
 def _no_configured_topics(path: str, want: dict, present: dict[str, str]) -> BagError:
@@ -173,12 +181,23 @@ def _read_with(reader, want: dict, data: BagData, report: ReadReport) -> None:
     if not conns:   # rosbags reads an empty connection list as "every topic"
         raise _no_configured_topics(data.path, want,
                                     {c.topic: c.msgtype for c in reader.connections})
-    report.expected = {t: info.msgcount for t, info in reader.topics.items() if t in want}
-    report.metadata_span_s = reader.duration / NS_PER_S if reader.message_count else 0.0
+    _set_expected(reader, want, report)
+    conns = bag_open.pair_by_topic_and_type(reader, conns, report.notes)
     store = _typestore()
     _register_embedded(store, conns, report)
     stream = ((c.topic, c.msgtype, t, raw) for c, t, raw in _iter_messages(reader, conns, report))
     _consume(stream, want, data, report, store)
+
+
+def _set_expected(reader, want: dict, report: ReadReport) -> None:
+    """What metadata.yaml announces; a bare file has none (rosbags counts the file itself)."""
+    if not bag_open.has_metadata(Path(reader.path)):
+        report.notes.append("no metadata.yaml: counts and time span not checked against one")
+        return
+    report.expected = {t: info.msgcount for t, info in reader.topics.items() if t in want}
+    unread = [t for t, info in reader.topics.items() if info.msgcount and t not in want]
+    if reader.message_count and not unread:   # the metadata's span covers every topic
+        report.metadata_span_s = reader.duration / NS_PER_S
 
 
 def _register_embedded(store, conns, report: ReadReport) -> None:
@@ -211,7 +230,6 @@ def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, wh
         salvage = Salvage(path)
     except FileNotFoundError:
         raise why from None
-    report.truncated = True
     seen: dict[str, str] = {}
     stream = ((topic, kind, t, raw) for topic, kind, t, raw in salvage
               if seen.setdefault(topic, kind) is not None and topic in want)
@@ -219,9 +237,15 @@ def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, wh
     if seen and not set(seen) & set(want):
         raise _no_configured_topics(data.path, want, seen)
     _set_missing(want, seen, report)
+    stopped = f"stopped at: {salvage.stopped or 'end of file'}"
+    if path.is_dir() and not bag_open.has_metadata(path) and len(salvage.files) > 1:
+        report.truncated = bool(salvage.stopped)   # several files and no index: not damage
+        report.notes.append(f"no metadata.yaml and {len(salvage.files)} storage files: read "
+                            f"one after another, {stopped}")
+        return
+    report.truncated = True
     report.notes.append(f"bag could not be opened normally ({why}); salvaged "
-                        f"{sum(report.counts.values())} messages, stopped at: "
-                        f"{salvage.stopped or 'end of file'}")
+                        f"{sum(report.counts.values())} messages, {stopped}")
 
 
 def _consume(stream, want: dict, data: BagData, report: ReadReport, store=None) -> None:

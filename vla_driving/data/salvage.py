@@ -50,7 +50,8 @@ def _mcap(path: Path):
 
 
 def _sqlite(path: Path):
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    # immutable: a read-only open of a WAL-mode file would still create -wal/-shm beside it
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     try:
         topics = {i: (name, kind) for i, name, kind in
                   con.execute("SELECT id, name, type FROM topics")}
