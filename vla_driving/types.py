@@ -16,11 +16,14 @@ from vla_driving.meta_action import MetaAction
 
 @dataclass(frozen=True)
 class Frame:
-    """One decoded camera image. `image` is HxWx3 RGB uint8 (or HxW for mono encodings)."""
+    """One decoded camera image. `image` is HxWx3 RGB uint8 (or HxW for mono encodings).
+    `received_ns`: when it reached the ingest, on the monotonic wall clock (0: unknown); stage
+    latencies count from it, never from the stamp, whose clock may be a simulator's."""
 
     camera: str
     stamp_ns: int
     image: np.ndarray
+    received_ns: int = 0
 
 
 @dataclass(frozen=True)

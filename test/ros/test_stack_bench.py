@@ -15,6 +15,6 @@ def test_bench_stack_writes_its_figures(tmp_path, capsys):
                  "--duration", "2.5", "--no-bridge-process", "--json", str(out)]) == 0
     summary = json.loads(out.read_text())
     assert summary["planner_cycles"] > 5 and summary["planner_errors"] == 0
-    assert {"infer", "node_cycle", "total_from_image"} <= set(summary["planner_ms"])
+    assert {"infer", "node_cycle", "total_from_receipt"} <= set(summary["planner_ms"])
     assert summary["controller"]["ticks"] > 10 and summary["node_overhead"] > 0
     assert "node overhead" in capsys.readouterr().out

@@ -39,8 +39,26 @@ def test_good_frames_make_a_synced_set_with_the_anchor_stamp():
     assert len(sets) == 1 and sets[0].stamp_ns == 10 * S + 3 * MS
     assert sets[0].frames["left"].image[0, 0, 0] == 1
     stats = ingest.stats()
-    assert stats["sets"] == 1 and stats["latency_ns"] == [MS]
+    assert stats["sets"] == 1 and stats["stamp_to_set_ns"] == [MS]
+    assert len(stats["latency_ns"]) == 1 and stats["latency_ns"][0] >= 0
     assert stats["sources"]["front"] == {"received": 1, "accepted": 1, "rejected": {}}
+
+
+def test_set_latency_is_wall_time_from_the_first_receipt_even_when_the_clock_lags():
+    """Under sim time the lockstep bridge sends the frames of t before /clock(t): the ROS clock
+    reads t - 50 ms, so clock - stamp was -50 ms. The set's latency counts on the wall clock
+    from its first image's receipt (issue 19, item 15)."""
+    wall = iter([1000 * MS, 1003 * MS, 1004 * MS])     # left received, front received, set out
+    sets = []
+    ingest = Ingest(IngestConfig(cameras=CAMERAS, max_width=64, max_height=64),
+                    on_set=sets.append, wall_ns=lambda: next(wall))
+    lagging = 10 * S - 50 * MS                            # the clock still at the previous step
+    assert ingest.on_image("left", _img(), 10 * S, now_ns=lagging) is None
+    assert ingest.on_image("front", _img(), 10 * S, now_ns=lagging) is None
+    stats = ingest.stats()
+    assert len(sets) == 1 and stats["latency_ns"] == [4 * MS]
+    assert ingest.set_received_wall_ns == 1000 * MS
+    assert stats["stamp_to_set_ns"] == [-50 * MS]        # kept for wall-clock benches only
 
 
 @pytest.mark.parametrize("fields, reason", [

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from vla_driving.constants import NS_PER_S
-from vla_driving.sensors.ingest import Ingest, stack_views
+from vla_driving.sensors.ingest import Ingest, first_receipt_ns, stack_views
 from vla_driving.types import EgoState, Observation, Plan
 
 from vla_driving.policy.base import DrivingPolicy, PolicyError, SceneText
@@ -36,6 +36,7 @@ class CycleResult:
     detail: str = ""
     latency_s: dict[str, float] = field(default_factory=dict)
     ego: EgoState | None = None      # the ego state the plan was made from (odometry frame)
+    received_ns: int = 0             # monotonic wall clock: the set's first image received
 
 
 def input_age_s(now_ns: int, stamp_ns: int, received_ns: int | None) -> float:
@@ -65,21 +66,26 @@ class PlannerCore:
 
     def observation(self, now_ns: int) -> tuple[Observation | None, str]:
         """The observation to plan on, or None with the reason why not."""
+        obs, why, _ = self._observe(now_ns)
+        return obs, why
+
+    def _observe(self, now_ns: int) -> tuple[Observation | None, str, int]:
+        """`observation`, plus when the newest set's first image was received (wall clock)."""
         history = self.ingest.history(self.cfg.ingest.history)
         if not history:
-            return None, "no synchronised camera set yet"
+            return None, "no synchronised camera set yet", 0
         latest = history[-1]
         # age on this node's clock since receipt, and since the stamp: a frame stamped in the
         # future cannot keep itself fresh
         age_s = input_age_s(now_ns, latest.stamp_ns, self.ingest.set_received_ns)
         if age_s > self.cfg.max_input_age_s:
-            return None, f"camera input stale ({age_s:.3f} s > {self.cfg.max_input_age_s} s)"
+            return None, f"camera input stale ({age_s:.3f} s > {self.cfg.max_input_age_s} s)", 0
         ego = self.ingest.ego
         if ego is None:
-            return None, "no odometry yet"
+            return None, "no odometry yet", 0
         ego_age_s = input_age_s(now_ns, ego.stamp_ns, self.ingest.ego_received_ns)
         if ego_age_s > self.cfg.max_input_age_s:
-            return None, f"odometry stale ({ego_age_s:.3f} s > {self.cfg.max_input_age_s} s)"
+            return None, f"odometry stale ({ego_age_s:.3f} s > {self.cfg.max_input_age_s} s)", 0
         instruction = self.ingest.instruction
         if instruction != self._last_instruction:
             self._last_instruction, self._want_text = instruction, True
@@ -88,19 +94,19 @@ class PlannerCore:
         try:
             images = stack_views(history, tuple(self.cfg.ingest.cameras))
         except ValueError as exc:  # e.g. views of different sizes: no observation, an error
-            return None, f"cannot stack camera views: {exc}"
+            return None, f"cannot stack camera views: {exc}", 0
         obs = Observation(stamp_ns=latest.stamp_ns, images=images,
                           cameras=tuple(self.cfg.ingest.cameras), ego=ego,
                           instruction=instruction, degraded=latest.degraded,
                           want_text=self._want_text,
                           frame_stamps_ns=tuple(s.stamp_ns for s in history))
         self._want_text = False
-        return obs, ""
+        return obs, "", first_receipt_ns(latest)
 
     def cycle(self, now_ns: int) -> CycleResult:
         self.cycles += 1
         start = time.perf_counter()
-        obs, why = self.observation(now_ns)
+        obs, why, received_ns = self._observe(now_ns)
         if obs is None:
             latest = self.ingest.history(1)
             stamp = latest[-1].stamp_ns if latest else None
@@ -121,7 +127,8 @@ class PlannerCore:
         self.record(latency)
         status = STATUS_DEGRADED if obs.degraded else STATUS_OK
         return CycleResult(status, obs.stamp_ns, plan=plan, latency_s=latency,
-                           detail="degraded camera set" if obs.degraded else "", ego=obs.ego)
+                           detail="degraded camera set" if obs.degraded else "", ego=obs.ego,
+                           received_ns=received_ns)
 
     def record(self, latency: dict[str, float]) -> None:
         for key, value in latency.items():

@@ -5,11 +5,17 @@ The `camera_ingest` node and the planner both feed an `Ingest` from their subscr
 Each returns None when the input was accepted, or a `Rejection` (reason code + readable detail)
 that the caller logs; bad input is counted and never raises, so one broken camera cannot stop
 the others. `now_ns` is always the caller's ROS clock (sim time under bag replay).
+
+Latency is measured on the monotonic wall clock from receipt (`latency_ns`: first fresh image of
+a set received -> set emitted), never as ROS clock - stamp: under sim time the clock can lag the
+stamps (the lockstep bridge sends the data of time t before /clock(t)), which read -50 ms.
+`stamp_to_set_ns` keeps ROS clock - stamp for wall-clock benchmarks, where both share a base.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Callable
@@ -66,8 +72,10 @@ class Ingest:
     """Decoder + multi-view sync + latest ego state and instruction, safe to share between
     callback threads (one lock around every update and read)."""
 
-    def __init__(self, config: IngestConfig, on_set: Callable[[SyncedSet], None] | None = None):
+    def __init__(self, config: IngestConfig, on_set: Callable[[SyncedSet], None] | None = None,
+                 wall_ns: Callable[[], int] = time.monotonic_ns):
         self.config = config
+        self.wall_ns = wall_ns                     # the monotonic clock stage latencies use
         self.limits = DecodeLimits(max_width=config.max_width, max_height=config.max_height)
         self.sync = MultiViewSync(config.cameras, config.anchor,
                                   tolerance_ns=_ns(config.sync_tolerance_s),
@@ -76,10 +84,12 @@ class Ingest:
                                   buffer_len=config.buffer_len, history=config.history)
         self.counters = {s: SourceCounters() for s in (*config.cameras, SOURCE_ODOMETRY,
                                                        SOURCE_INSTRUCTION)}
-        self.latency_ns: deque[int] = deque(maxlen=LATENCY_WINDOW)
+        self.latency_ns: deque[int] = deque(maxlen=LATENCY_WINDOW)       # receipt -> set, wall
+        self.stamp_to_set_ns: deque[int] = deque(maxlen=LATENCY_WINDOW)  # ROS clock - stamp
         self.ego: EgoState | None = None
         self.ego_received_ns: int | None = None    # ROS clock when `ego` arrived
         self.set_received_ns: int | None = None    # ROS clock when the newest set was emitted
+        self.set_received_wall_ns: int | None = None   # wall: the newest set's first receipt
         self.instruction = ""
         self.clock_resets = 0
         self.unknown_camera = 0
@@ -93,6 +103,7 @@ class Ingest:
     def on_image(self, camera: str, fields: RawImage | CompressedImage, stamp_ns: int,
                  now_ns: int) -> Rejection | None:
         """Decode and buffer one camera image stamped `stamp_ns` (header time)."""
+        received = self.wall_ns()
         with self._lock:
             self._check_clock(now_ns)
             if camera not in self.sync.cameras:
@@ -111,7 +122,7 @@ class Ingest:
                 return self._reject(camera, REASON_UNEXPECTED, f"{type(exc).__name__}: {exc}")
             self._last_stamp[camera] = stamp_ns
             self.counters[camera].accepted += 1
-            sets = self.sync.add(Frame(camera, stamp_ns, image), now_ns)
+            sets = self.sync.add(Frame(camera, stamp_ns, image, received), now_ns)
             self._publish(sets, now_ns)
         return None
 
@@ -188,6 +199,7 @@ class Ingest:
                 "dropped": dict(sync.dropped), "clock_resets": self.clock_resets,
                 "unknown_camera": self.unknown_camera,
                 "latency_ns": list(self.latency_ns),
+                "stamp_to_set_ns": list(self.stamp_to_set_ns),
             }
 
     # -- internals ----------------------------------------------------------------------------
@@ -229,9 +241,13 @@ class Ingest:
         return self.last_rejection
 
     def _publish(self, sets: list[SyncedSet], now_ns: int) -> None:
+        wall = self.wall_ns() if sets else 0
         for synced in sets:
             self.set_received_ns = now_ns or None
-            self.latency_ns.append(now_ns - synced.stamp_ns)
+            self.set_received_wall_ns = first_receipt_ns(synced)
+            self.latency_ns.append(wall - self.set_received_wall_ns)   # monotonic: >= 0
+            if now_ns > 0:   # 0: no clock yet (use_sim_time before the first /clock)
+                self.stamp_to_set_ns.append(now_ns - synced.stamp_ns)
             for listener in self._set_listeners:
                 listener(synced)
 
@@ -257,6 +273,12 @@ class RejectionLog:
             return False
         self._last[key] = now_ns
         return True
+
+
+def first_receipt_ns(synced: SyncedSet) -> int:
+    """When the first fresh view of `synced` was received (held views are older frames)."""
+    fresh = [f.received_ns for c, f in synced.frames.items() if c not in synced.held]
+    return min(fresh or [f.received_ns for f in synced.frames.values()] or [0])
 
 
 def stack_views(sets: list[SyncedSet], cameras: tuple[str, ...] | list[str]) -> np.ndarray:
