@@ -30,3 +30,14 @@ def test_baseline_demo_writes_both_reports(tmp_path, capsys):
     replay = json.loads((tmp_path / "replay" / "metrics.json").read_text())
     assert replay["results"]["clean"]["constant_velocity"]["drops"]["plans"] > 10
     assert (tmp_path / "replay" / "predictions_mcap").is_dir()
+    # every stage counts every plan, and no latency is negative (issue 19, item 15: the
+    # receipt-to-plan total was ROS clock - stamp, -50 ms, and skipped the plan before /clock)
+    for doc in (closed, replay):
+        cv = doc["results"]["clean"]["constant_velocity"]
+        table = cv.get("planner", cv)["latency_ms"]
+        plans = cv.get("planner", cv)["drops"]["plans"]
+        assert {"prepare", "infer"} <= set(table) and plans > 10
+        assert all(row["count"] == plans for row in table.values()), (plans, table)
+        assert all(row["p50"] >= 0 and row["max"] >= 0 for row in table.values()), table
+    assert "total_from_receipt" in closed["results"]["clean"]["constant_velocity"]["planner"][
+        "latency_ms"]
