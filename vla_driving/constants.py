@@ -19,6 +19,9 @@ TOPIC_MARKERS = "/vla/markers"
 TOPIC_PLANNER_STATUS = "/vla/planner_status"
 TOPIC_DIAGNOSTICS = "/diagnostics"
 TOPIC_CLOCK = "/clock"
+# Lockstep handshake (std_msgs/String JSON {now_ns, plan_ns}): the bridge announces each step
+# before its /clock, naming the newest frame the planner answered with a plan.
+TOPIC_LOCKSTEP = "/sim/lockstep"
 
 FRAME_EGO = "base_link"
 FRAME_MAP = "map"

@@ -63,3 +63,15 @@ def test_timer_mode_never_plans_on_arrival():
     pc.inputs.on_input(src[ODOMETRY], odom(100 * MS), None, 100 * MS)
     pc.inputs.on_input(src["a"], image(), 100 * MS, 100 * MS)
     assert not pc.inputs.frame_ready()
+
+
+def test_lockstep_can_wait_for_the_bridges_first_instruction():
+    """The bridge sends its instruction before the first frame; over DDS it may come after it,
+    and a first plan without it differs from one with it."""
+    pc = core(sync_with_frames=True, sync_wait_instruction=True, ingest={"cameras": ["a"]})
+    src = {s.slot: s for s in pc.sources()}
+    pc.inputs.on_input(src[ODOMETRY], odom(100 * MS), None, 100 * MS)
+    pc.inputs.on_input(src["a"], image(), 100 * MS, 100 * MS)
+    assert not pc.inputs.frame_ready()          # no instruction yet
+    pc.inputs.on_input(src[INSTRUCTION], "keep the current lane", None, 100 * MS)
+    assert pc.inputs.frame_ready() and not pc.inputs.frame_ready()

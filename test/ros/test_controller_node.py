@@ -95,3 +95,63 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
         thread.join(timeout=5.0)
         node.destroy_node()
         feeder.destroy_node()
+
+
+def test_a_lockstep_controller_ticks_on_its_timer_until_a_bridge_announces_steps(ros_context):
+    """Configured for lockstep (the sim profile) but driven by a simulator that announces no
+    steps, it commands on its timer as before; once steps are announced, one command per step,
+    sent when that step's odometry is in (a harness of someone else's keeps working)."""
+    from geometry_msgs.msg import TwistStamped
+    from nav_msgs.msg import Odometry
+    from rclpy.node import Node
+    from rosgraph_msgs.msg import Clock
+    from std_msgs.msg import String
+
+    from vla_driving.ros.conversions import ns_to_stamp, odometry_msg, stamp_to_ns
+    from vla_driving.ros.qos import LOCKSTEP_QOS
+    from vla_driving.ros.spin import multithreaded_executor
+    from vla_driving.types import EgoState
+
+    node = controller(ros_context, output="twist", lockstep_topic="/sim/lockstep")
+    feeder = Node("feeder", context=ros_context)
+    clock = feeder.create_publisher(Clock, "/clock", 10)
+    odom = feeder.create_publisher(Odometry, "/odom", 10)
+    steps = feeder.create_publisher(String, "/sim/lockstep", LOCKSTEP_QOS)
+    twists = []
+    feeder.create_subscription(TwistStamped, "/vla/control", twists.append, 100)
+    executor = multithreaded_executor(num_threads=2, context=ros_context)
+    executor.add_node(node)
+    executor.add_node(feeder)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: min(p.get_subscription_count() for p in (clock, odom, steps))
+                          > 0 and feeder.count_publishers("/vla/control") > 0, 10.0)
+        now = NS
+        for _ in range(10):          # no announcements: the timer commands
+            now += STEP_NS
+            odom.publish(odometry_msg(EgoState(now, x=now / NS * 8.0, speed=8.0)))
+            clock.publish(Clock(clock=ns_to_stamp(now)))
+            time.sleep(0.02)
+        assert wait_until(lambda: len(twists) >= 5, 5.0), "timer commands without a bridge"
+        steps.publish(String(data='{"now_ns": -1, "plan_ns": -1}'))     # a bridge says hello
+        assert wait_until(lambda: node.lockstep.active, 5.0)
+        time.sleep(0.2)
+        before = len(twists)
+        now += STEP_NS
+        clock.publish(Clock(clock=ns_to_stamp(now)))      # no announcement: no command
+        time.sleep(0.3)
+        assert len(twists) == before
+        steps.publish(String(data=f'{{"now_ns": {now}, "plan_ns": -1}}'))
+        time.sleep(0.2)
+        assert len(twists) == before, "waits for the step's odometry"
+        odom.publish(odometry_msg(EgoState(now, x=now / NS * 8.0, speed=8.0)))
+        assert wait_until(lambda: len(twists) == before + 1, 5.0)
+        assert stamp_to_ns(twists[-1].header.stamp) == now
+        time.sleep(0.2)
+        assert len(twists) == before + 1 and node.lockstep.late == 0
+    finally:
+        executor.shutdown(timeout_sec=5.0)
+        thread.join(timeout=5.0)
+        node.destroy_node()
+        feeder.destroy_node()

@@ -67,6 +67,7 @@ def drive(ros_context, bundle, steps):
     try:
         assert wait_until(lambda: len(states) >= steps, 30.0)
         assert bridge.control_timeouts == 0 and bridge.plan_timeouts == 0
+        assert stack.nodes["trajectory_controller"].lockstep.late == 0
     finally:
         stack.destroy()
     return states[:steps]

@@ -47,7 +47,8 @@ def test_missing_bundle_fails_configure_with_the_reason(ros_context, tmp_path):
 
 
 class Feeder:
-    """Publishes /clock, odometry and the two cameras of the sim profile, one step at a time."""
+    """Publishes /clock, the instruction, odometry and the two cameras of the sim profile, one step
+    at a time."""
 
     def __init__(self, ros_context):
         from nav_msgs.msg import Odometry
@@ -59,6 +60,8 @@ class Feeder:
         self.odom = self.node.create_publisher(Odometry, "/carla/ego_vehicle/odometry", 10)
         self.cams = {c: self.node.create_publisher(Image, f"/carla/ego_vehicle/{c}/image", 10)
                      for c in ("bev_near", "bev_far")}
+        from std_msgs.msg import String
+        self.instruction = self.node.create_publisher(String, "/carla/ego_vehicle/instruction", 10)
         self.now = NS
         self.live = {"bev_near", "bev_far"}
 
@@ -67,7 +70,9 @@ class Feeder:
 
         from vla_driving.ros.conversions import image_msg, ns_to_stamp, odometry_msg
         from vla_driving.types import EgoState
+        from std_msgs.msg import String
         self.now += STEP_NS
+        self.instruction.publish(String(data="keep the current lane"))   # as the bridge does
         self.odom.publish(odometry_msg(EgoState(self.now, x=self.now / NS * 10.0, speed=10.0)))
         if self.now % (2 * STEP_NS) == 0:
             for cam in self.live:

@@ -50,8 +50,11 @@ def test_bridge_publishes_the_carla_layout_and_steps_only_on_commands(ros_contex
         assert wait_until(lambda: len(images["bev_far"]) >= 3, 5.0)
         frame = images["bev_near"][-1]
         assert (frame.height, frame.width, frame.encoding) == (32, 32, "rgb8")
+        # /clock follows the state's sensors (the state first, then its time)
+        assert wait_until(lambda: stamp_to_ns(clocks[-1].clock) == bridge.now_ns, 5.0)
         clock_ns = [stamp_to_ns(c.clock) for c in clocks]
-        assert clock_ns == sorted(clock_ns) and clock_ns[-1] == bridge.now_ns
+        assert clock_ns == sorted(clock_ns)
+        assert clock_ns[0] < stamp_to_ns(odoms[0].header.stamp), "a clock before the first state"
         assert {stamp_to_ns(o.header.stamp) for o in odoms} <= set(clock_ns)
         assert odoms[-1].header.frame_id == "map" and odoms[-1].child_frame_id == "ego_vehicle"
         assert wait_until(lambda: bridge.control_timeouts > 0, 5.0), \

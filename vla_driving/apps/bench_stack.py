@@ -112,7 +112,9 @@ def _measure(args, context, nodes: list[str], factory) -> dict:
 
     stack = Stack(args.config, context=context, nodes=nodes,
                   extra_overrides={"vla_planner": planner_overrides(args),
-                                   "sim_bridge": {"synchronous": False, "wait_for_plan": False}},
+                                   "sim_bridge": {"synchronous": False, "wait_for_plan": False},
+                                   # real time: the controller ticks on its timer, not in lockstep
+                                   "trajectory_controller": {"lockstep_topic": ""}},
                   node_kwargs={"vla_planner": {"policy_factory": factory}})
     try:
         stack.start()

@@ -94,7 +94,9 @@ def _drive(cfg: ClosedLoopConfig, scenario: str, seed: int, policy: str, planner
 
         def scored_step(timed_out: bool = False):
             status = step(timed_out)
-            track_step(tracker, bridge.sim, status, command)
+            if not tracker.ended and bridge.sim.time_s <= cfg.duration_s + 1e-9:
+                # steps after the end (the bridge runs on until the stack stops) are not scored
+                track_step(tracker, bridge.sim, status, command)
             return status
         bridge.step = scored_step
         stack.start()

@@ -65,6 +65,14 @@ class ControllerConfig(Config):
     trajectory_topic: str = param("/vla/trajectory", "nav_msgs/Path from the planner")
     odometry_topic: str = param("/odom", "nav_msgs/Odometry of the ego vehicle")
     status_topic: str = param("/vla/planner_status", "planner status JSON (std_msgs/String)")
+    lockstep_topic: str = param("", "lockstep with a simulator bridge: command once per step it "
+                                "announces here ({now_ns, plan_ns} JSON), when the odometry of "
+                                "that step and the announced plan have arrived, instead of on "
+                                "the rate_hz timer ('' = timer)")
+    lockstep_wait_s: float = param(5.0, "lockstep: wall time to wait for the announced plan or "
+                                   "odometry before commanding without it (counted as late; "
+                                   "the bridge's own plan wait is 5 s too)", low=0.01,
+                                   high=60.0)
     frame_id: str = param("base_link", "frame_id of stamped output messages")
     lookahead_s: float = param(0.3, "speed target is read this far ahead on the plan", low=0.0,
                                high=3.0)

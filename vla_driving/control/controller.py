@@ -53,6 +53,8 @@ class TrajectoryController:
         self.last_state: WatchdogState | None = None
         self.last_validation: Validation | None = None
         self.invalid_plans: Counter = Counter()  # failed validator checks, by name
+        self.plan_received_ns: int | None = None # image stamp of the newest plan, kept or not
+        self._early: tuple | None = None         # a plan that came before its odometry
 
     @property
     def period_s(self) -> float:
@@ -67,6 +69,9 @@ class TrajectoryController:
                         f"(bound {self.cfg.watchdog.max_plan_future_s} s)")
         self.poses.add(ego)
         self.watchdog.odometry_received(ego.stamp_ns, now_ns)
+        if self._early is not None and ego.stamp_ns >= self._early[1]:
+            early, self._early = self._early, None
+            self._accept(*early)
         return None
 
     def on_planner_error(self, message: str, now_ns: int) -> None:
@@ -75,6 +80,19 @@ class TrajectoryController:
     def on_plan(self, waypoints_ego: np.ndarray, stamp_ns: int, now_ns: int) -> str | None:
         """Accept a plan; returns the reason when it is rejected (the old plan stays, within the
         watchdog's plan timeout)."""
+        self.plan_received_ns = stamp_ns if self.plan_received_ns is None else max(
+            self.plan_received_ns, stamp_ns)
+        latest = self.poses.latest
+        if self.cfg.lockstep_topic and (latest is None or latest.stamp_ns < stamp_ns):
+            # lockstep: its frame's odometry is still on the way (another topic): anchor it on
+            # that pose when it comes, not on an older one, so the same messages give the same
+            # path (a vehicle's controller anchors on the nearest pose it has)
+            self._early = (waypoints_ego, stamp_ns, now_ns)
+            return None
+        self._early = None
+        return self._accept(waypoints_ego, stamp_ns, now_ns)
+
+    def _accept(self, waypoints_ego: np.ndarray, stamp_ns: int, now_ns: int) -> str | None:
         wp = np.asarray(waypoints_ego, dtype=np.float64)
         if wp.ndim != 2 or wp.shape[1] != 2 or len(wp) == 0 or not np.all(np.isfinite(wp)):
             return f"malformed waypoints of shape {wp.shape}"

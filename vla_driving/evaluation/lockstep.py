@@ -82,7 +82,9 @@ class LockstepLoop:
         if planner_cfg.ingest.transport != "raw":
             raise ValueError("the bridge sends raw images: set ingest.transport to raw")
         self.sources = {s.slot: s for s in self.planner.sources()}
-        self._clock_ns = 0                   # the controller's /clock (previous step until t)
+        # the nodes' /clock: the previous step until the planner answered on t (the bridge node
+        # starts it one step before its first state)
+        self._clock_ns = max(self.bridge.now_ns - int(NS_PER_S / bridge_cfg.sim.step_hz), 1)
         self._last_instruction_ns: int | None = None
         self.images: dict = {}               # the last camera set sent (rollout recorders)
         self.plans = 0
@@ -113,19 +115,21 @@ class LockstepLoop:
         self.send_command(b, now, self.command_fields(cmd, self.controller_cfg))
 
     def _send_sensors(self, odom: OdometryFields, now: int) -> None:
-        inputs, b = self.planner.inputs, self.bridge
-        inputs.on_input(self.sources[ODOMETRY], odom, None, now)
+        """The bridge node's order (instruction, odometry, images), received on the planner's
+        clock, which still reads the previous step."""
+        inputs, b, clock = self.planner.inputs, self.bridge, self._clock_ns
         if self._last_instruction_ns is None or \
                 now - self._last_instruction_ns >= INSTRUCTION_PERIOD_S * NS_PER_S:
             self._last_instruction_ns = now
-            inputs.on_input(self.sources[INSTRUCTION], b.cfg.instruction, None, now)
+            inputs.on_input(self.sources[INSTRUCTION], b.cfg.instruction, None, clock)
+        inputs.on_input(self.sources[ODOMETRY], odom, None, clock)
         if b.camera_due():
             self.images = b.sim.render_cameras()
             for cam, image in self.images.items():
-                inputs.on_input(self.sources[cam], RawImage.rgb8(image), now, now)
+                inputs.on_input(self.sources[cam], RawImage.rgb8(image), now, clock)
             b.cameras_published()
         if inputs.frame_ready():
-            self._plan(now)
+            self._plan(clock)
 
     def _plan(self, now: int) -> None:
         result = self.planner.cycle(now)

@@ -55,7 +55,8 @@ class PlannerCore:
         self.latencies: dict[str, deque[float]] = {}
         self._want_text = False
         self._last_instruction = ""
-        self.inputs = PlannerInputs(ingest, cfg.sync_with_frames, self.record)
+        self.inputs = PlannerInputs(ingest, cfg.sync_with_frames, self.record,
+                                    cfg.sync_wait_instruction)
 
     def sources(self) -> list[InputSource]:
         """The topics to subscribe to, with the kind of message and the slot each fills."""

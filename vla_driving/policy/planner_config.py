@@ -25,6 +25,10 @@ class PlannerConfig(Config):
                                    "the rate_hz timer (simulation lockstep with the bridge's "
                                    "wait_for_plan); a set is planned once odometry of its time "
                                    "arrived, and a status is published for every set")
+    sync_wait_instruction: bool = param(False, "with sync_with_frames: sets also wait for the "
+                                        "first instruction (a simulator bridge sends one before "
+                                        "its first frame; over DDS it can arrive after it, and "
+                                        "the first plans then differ from run to run)")
     text_period_s: float = param(2.0, "scene description / justification period; 0: only on "
                                  "request (instruction topic)", low=0.0, high=600.0)
     record_path: str = param("", "append every plan / policy error as a JSON line here (empty: off)")

@@ -45,9 +45,10 @@ class PlannerInputs:
     """Feeds converted messages to the `Ingest` and tracks the newest set not yet planned."""
 
     def __init__(self, ingest: Ingest, sync_with_frames: bool,
-                 record: Callable[[dict[str, float]], None]) -> None:
+                 record: Callable[[dict[str, float]], None], wait_instruction: bool = False) -> None:
         self.ingest = ingest
         self.sync_with_frames = sync_with_frames
+        self.wait_instruction = wait_instruction
         self._record = record
         self._new_set_ns: int | None = None
         ingest.add_set_listener(self._on_set)
@@ -73,6 +74,8 @@ class PlannerInputs:
         if not self.sync_with_frames or self._new_set_ns is None or ego is None \
                 or ego.stamp_ns < self._new_set_ns:
             return False
+        if self.wait_instruction and not self.ingest.instruction:
+            return False   # the bridge sent one first; over DDS it may come after the frame
         self._new_set_ns = None
         return True
 

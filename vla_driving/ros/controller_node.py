@@ -8,9 +8,12 @@ import sys
 import time
 from collections import deque
 
+import json
+
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry, Path
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from std_msgs.msg import Header, String
 
@@ -18,6 +21,7 @@ from vla_driving.constants import NS_PER_S, TOPIC_DIAGNOSTICS
 from vla_driving.control.adapters import adapter_for
 from vla_driving.control.config import ControllerConfig
 from vla_driving.control.controller import MODE_TRACKING, ControlCommand, TrajectoryController
+from vla_driving.control.lockstep import NEW, REPEAT, LockstepGate
 from vla_driving.policy.planner_outputs import parse_status
 from vla_driving.sensors.odometry import OdometryError, ego_from_odometry
 
@@ -25,11 +29,12 @@ from vla_driving.ros.conversions import ns_to_stamp, odometry_fields, stamp_to_n
 from vla_driving.ros.messages import fill_message, import_message
 from vla_driving.ros.spin import spin_node
 from vla_driving.ros.parameters import declare_config
-from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS
+from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, LOCKSTEP_QOS, SENSOR_QOS
 
 NODE_NAME = "trajectory_controller"
 DIAGNOSTICS_PERIOD_S = 1.0
 TICK_WINDOW = 10_000
+LOCKSTEP_POLL_S = 0.01     # wall period of the lockstep wait check
 
 
 class ControllerNode(Node):
@@ -51,9 +56,41 @@ class ControllerNode(Node):
         self.create_subscription(Odometry, self.cfg.odometry_topic, self._on_odom, SENSOR_QOS)
         self.create_subscription(String, self.cfg.status_topic, self._on_status, COMMAND_QOS)
         self.timer = self.create_timer(1.0 / self.cfg.rate_hz, self._tick)
+        self.lockstep = LockstepGate(self.cfg.lockstep_wait_s) if self.cfg.lockstep_topic else None
+        if self.lockstep is not None:
+            # once a bridge announces steps: one command per step (the timer stays for a
+            # simulator that announces none); a wall timer bounds the wait for a step's inputs
+            self.create_subscription(String, self.cfg.lockstep_topic, self._on_lockstep,
+                                     LOCKSTEP_QOS)
+            self.create_timer(LOCKSTEP_POLL_S, self._lockstep_due,
+                              clock=Clock(clock_type=ClockType.STEADY_TIME))
 
     def _now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
+
+    def _on_lockstep(self, msg: String) -> None:
+        try:
+            data = json.loads(msg.data)
+            now_ns, plan_ns = int(data["now_ns"]), int(data["plan_ns"])
+        except (ValueError, KeyError, TypeError) as exc:
+            self.get_logger().warning(f"unreadable lockstep step: {exc}", throttle_duration_sec=1.0)
+            return
+        if not self.lockstep.active:
+            self.get_logger().info(f"lockstep: commanding each step announced on "
+                                   f"{self.cfg.lockstep_topic}")
+        kind = self.lockstep.announce(now_ns, plan_ns, time.monotonic())
+        if kind == REPEAT and self.last_command is not None:
+            self.pub.publish(fill_message(self.msg_type(), self.adapter.fields(self.last_command,
+                                                                              self.cfg)))
+        elif kind == NEW:
+            self._lockstep_due()
+
+    def _lockstep_due(self) -> None:
+        ego = self.core.poses.latest
+        now = self.lockstep.due(self.core.plan_received_ns, None if ego is None else ego.stamp_ns,
+                                time.monotonic())
+        if now is not None:
+            self._command(now)
 
     def _on_odom(self, msg: Odometry) -> None:
         try:
@@ -64,6 +101,8 @@ class ControllerNode(Node):
         if why is not None:
             self.rejected_odometry += 1
             self.get_logger().warning(f"odometry refused: {why}", throttle_duration_sec=1.0)
+        if self.lockstep is not None:
+            self._lockstep_due()
 
     def _on_path(self, msg: Path) -> None:
         wp = np.array([[p.pose.position.x, p.pose.position.y] for p in msg.poses], dtype=np.float64)
@@ -73,6 +112,8 @@ class ControllerNode(Node):
             self.get_logger().warning(f"plan rejected: {why}", throttle_duration_sec=1.0)
             if self.core.last_validation is not None and not self.core.last_validation.ok:
                 self._last_diag_ns = 0  # report an invalid trajectory on the next tick
+        if self.lockstep is not None:
+            self._lockstep_due()
 
     def _on_status(self, msg: String) -> None:
         ok, error = parse_status(msg.data)
@@ -83,6 +124,12 @@ class ControllerNode(Node):
         now = self._now_ns()
         if now == 0:
             return  # use_sim_time and no /clock yet
+        if self.lockstep is not None and self.lockstep.active:
+            return  # the bridge announces the steps
+        self._command(now)
+
+    def _command(self, now: int) -> None:
+        """The command for time `now`, published (and diagnostics when due)."""
         self.tick_wall_s.append(time.monotonic())
         cmd = self.core.step(now)
         self.last_command = cmd

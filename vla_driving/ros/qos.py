@@ -15,6 +15,12 @@ COMMAND_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=COMMAND_DEPTH,
                          reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.VOLATILE)
 
+# The bridge's step announcements: reliable, and the newest kept for a controller that joins
+# late, so it knows it is in lockstep before its first /clock.
+LOCKSTEP_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=COMMAND_DEPTH,
+                          reliability=ReliabilityPolicy.RELIABLE,
+                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
 # /diagnostics as diagnostic_aggregator expects it.
 DIAGNOSTICS_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=COMMAND_DEPTH,
                              reliability=ReliabilityPolicy.RELIABLE,

@@ -29,7 +29,7 @@ from vla_driving.ros.conversions import image_msg, ns_to_stamp, odometry_msg, st
 from vla_driving.ros.messages import import_message
 from vla_driving.ros.spin import spin_node
 from vla_driving.ros.parameters import declare_config
-from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS
+from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, LOCKSTEP_QOS
 
 NODE_NAME = "sim_bridge"
 POLL_PERIOD_S = 0.002      # wall period of the lockstep check
@@ -65,6 +65,10 @@ class SimBridgeNode(Node):
                                                       IMAGE_QOS) for cam in c.sim.cameras}
         self.instruction_pub = self.create_publisher(String, c.instruction_topic, COMMAND_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, TOPIC_DIAGNOSTICS, DIAGNOSTICS_QOS)
+        self.lockstep_pub = self.create_publisher(String, c.lockstep_topic, LOCKSTEP_QOS) \
+            if c.wait_for_plan and c.lockstep_topic else None
+        if self.lockstep_pub is not None:   # hello: lockstep controllers stop their timers
+            self._announce(-1, -1)
         self._read_control = CONTROL_READERS[c.control_type]
         self.create_subscription(import_message(adapter_for(c.control_type).msg_type),
                                  c.control_topic, self._on_control, COMMAND_QOS)
@@ -78,26 +82,37 @@ class SimBridgeNode(Node):
         self._last_instruction_ns = -INSTRUCTION_PERIOD_S * NS_PER_S
         self.steps = 0
         self._clock_pending = False
-        self._publish_state()
+        # a clock one step before the first state, so nodes judge its stamps against a clock
+        # (at clock 0 a node has none, and a planner refuses frames stamped ahead of it)
+        self._clock_ns = max(self.bridge.now_ns - int(NS_PER_S / c.sim.step_hz), 1)
+        self._started = False   # the first state goes out from the executor, not from here:
+        # the other nodes of a stack may still be loading, and the plan wait would run out
 
     def _on_control(self, msg) -> None:
         self._read_control(self.bridge, msg)
 
     def _on_planner_status(self, msg: String) -> None:
         try:
-            stamp = json.loads(msg.data).get("stamp_ns")
+            data = json.loads(msg.data)
+            stamp, ok = data.get("stamp_ns"), data.get("ok") is True
         except (ValueError, AttributeError):
-            stamp = None
-        self.bridge.on_planner_status(stamp if isinstance(stamp, int) else None)
+            stamp, ok = None, False
+        self.bridge.on_planner_status(stamp if isinstance(stamp, int) else None, ok)
 
     def _poll(self) -> None:
         wall = time.monotonic()
+        if not self._started:
+            self._started = True
+            self.clock_pub.publish(Clock(clock=ns_to_stamp(self._clock_ns)))
+            self._publish_state()
+            return
         if self._clock_pending:
             if not self.bridge.plan_pending(wall):
                 self._clock_pending = False
-                self.clock_pub.publish(Clock(clock=ns_to_stamp(self.bridge.now_ns)))
+                self._publish_clock()
             elif wall - self._last_resend_wall > self.cfg.control_timeout_s:
                 self._publish_state(resend=True)  # a planner that joined late missed the frame
+                self.clock_pub.publish(Clock(clock=ns_to_stamp(self._clock_ns)))  # and the clock
             return
         step, timed_out = self.bridge.due(wall)
         if step:
@@ -119,17 +134,28 @@ class SimBridgeNode(Node):
         self._last_resend_wall = time.monotonic()
         b, now = self.bridge, self.bridge.now_ns
         fresh = now != self._last_sent_ns
-        if fresh or resend and self._clock_pending:
-            self._publish_sensors(now)
-        if fresh or resend:
+        if fresh or resend:   # before the sensors: the planner's first frame has its instruction
             if now - self._last_instruction_ns >= INSTRUCTION_PERIOD_S * NS_PER_S or resend:
                 self._last_instruction_ns = now
                 self.instruction_pub.publish(String(data=self.cfg.instruction))
+        if fresh or resend and self._clock_pending:
+            self._publish_sensors(now)
         self._last_sent_ns = now
         if b.plan_pending(time.monotonic()):
             self._clock_pending = True
         else:
-            self.clock_pub.publish(Clock(clock=ns_to_stamp(now)))
+            self._publish_clock()
+
+    def _publish_clock(self) -> None:
+        """The step's announcement (lockstep controllers), then /clock of the current state."""
+        now = self.bridge.now_ns
+        if self.lockstep_pub is not None:
+            self._announce(now, self.bridge.awaited_plan_ns())
+        self._clock_ns = now
+        self.clock_pub.publish(Clock(clock=ns_to_stamp(now)))
+
+    def _announce(self, now_ns: int, plan_ns: int) -> None:
+        self.lockstep_pub.publish(String(data=json.dumps({"now_ns": now_ns, "plan_ns": plan_ns})))
 
     def _publish_sensors(self, now: int) -> None:
         b = self.bridge

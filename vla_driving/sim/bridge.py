@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vla_driving.configuration import Config, param
-from vla_driving.constants import NS_PER_S, TOPIC_INSTRUCTION, TOPIC_PLANNER_STATUS
+from vla_driving.constants import NS_PER_S, TOPIC_INSTRUCTION, TOPIC_LOCKSTEP, TOPIC_PLANNER_STATUS
 from vla_driving.sim import Control, Sim, SimConfig, StepStatus, make_sim
 
 SPEED_EPS_M_S = 0.5
@@ -41,6 +41,10 @@ class SimBridgeConfig(Config):
                                        "on; waiting resumes when the planner reports again",
                                        low=0.01, high=600.0)
     planner_status_topic: str = param(TOPIC_PLANNER_STATUS, "planner status JSON input")
+    lockstep_topic: str = param(TOPIC_LOCKSTEP, "with wait_for_plan: each step is announced "
+                                "here before its /clock ({now_ns, plan_ns}), so a controller in "
+                                "lockstep commands time t from the plan of the newest answered "
+                                "frame, whatever order the topics arrive in ('' for none)")
     start_time_s: float = param(1.0, "ROS time of the first step (0 means 'no clock' to nodes)",
                                 low=0.001, high=1e6)
     camera_every: int = param(2, "publish camera images every N steps", low=1, high=100)
@@ -122,6 +126,7 @@ class LockstepBridge:
         self._waiting_since: float | None = None
         self.camera_ns = -1            # stamp of the last published camera frame
         self.plan_ns = -1              # newest frame stamp the planner reported on
+        self.plan_ok_ns = -1           # ... and reported a plan on
         self.planner_alive = cfg.wait_for_plan   # expect one; a silent one is given up on
         self.plan_timeouts = 0
         self._plan_wait_since: float | None = None
@@ -156,11 +161,18 @@ class LockstepBridge:
     def cameras_published(self) -> None:
         self.camera_ns = self.now_ns
 
-    def on_planner_status(self, stamp_ns: int | None) -> None:
+    def on_planner_status(self, stamp_ns: int | None, ok: bool = True) -> None:
         """The planner reported (plan, error or waiting) on the frame stamped `stamp_ns`."""
         self.planner_alive = True
         if stamp_ns is not None:
             self.plan_ns = max(self.plan_ns, int(stamp_ns))
+            if ok:
+                self.plan_ok_ns = max(self.plan_ok_ns, int(stamp_ns))
+
+    def awaited_plan_ns(self) -> int:
+        """The frame whose plan a lockstep controller must hold before commanding the current
+        step (-1: none, when the bridge does not wait for the planner or gave up on it)."""
+        return self.plan_ok_ns if self.cfg.wait_for_plan and self.planner_alive else -1
 
     def plan_pending(self, wall_s: float) -> bool:
         """A camera frame waits for the planner (bounded by `plan_wait_timeout_s` of wall time)."""
