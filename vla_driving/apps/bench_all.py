@@ -6,8 +6,10 @@ open-loop replay of a freshly recorded held-out route (`replay_x_realtime`: reco
 wall seconds, the bundle's model and the constant-velocity baseline, as `eval replay` runs them)
 and the ROS-free closed loop (`fast_loop_x_realtime`). The headline keys sit at the top level:
 `first_plan_ms`, `steady_infer_p50_ms` (from `bench gpu`'s bundle part), `replay_x_realtime`,
-`fast_loop_x_realtime`, `node_overhead` (from `bench stack`); each bench's own figures under
-`benches`. A bench that fails is recorded with its error; the others still run.
+`fast_loop_x_realtime`, `node_overhead` (from `bench stack`), `first_plan_warm_ms` and
+`first_plan_ratio_warm` / `_cold` (from `bench warm`: the first plan after configure over the
+steady p50, with and without the warm-up); each bench's own figures under `benches`. A bench
+that fails is recorded with its error; the others still run.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from vla_driving.apps.tables import format_table
 from vla_driving.resources import find_bundle
 
-BENCHES = ("ingest", "engines", "stack", "gpu", "replay", "fast_loop")
+BENCHES = ("ingest", "engines", "stack", "gpu", "warm", "replay", "fast_loop")
 REPLAY_SCENARIO, REPLAY_SEED = "highway", 1000
 
 
@@ -110,6 +112,8 @@ def run_benches(args) -> dict:
         "gpu": lambda: _module_bench("vla_driving.apps.bench_gpu",
                                      ["--bundle", args.bundle, "--parts", "bundle",
                                       "--cycles", str(args.cycles)]),
+        "warm": lambda: _module_bench("vla_driving.apps.bench_warm",
+                                      ["--bundle", args.bundle, "--repeats", "1"]),
         "replay": lambda: _replay(args.bundle, args.duration),
         "fast_loop": lambda: _fast_loop(args.bundle, args.duration),
     }
@@ -127,10 +131,13 @@ def run_benches(args) -> dict:
 
 def headline(benches: dict) -> dict:
     """The figures regressions are read from, wherever each bench put them."""
-    gpu, stack = benches.get("gpu", {}), benches.get("stack", {})
+    gpu, stack, warm = benches.get("gpu", {}), benches.get("stack", {}), benches.get("warm", {})
     return {"first_plan_ms": gpu.get("first_plan_ms"),
             "steady_infer_p50_ms": gpu.get("steady_infer_p50_ms"),
             "device": gpu.get("device"),
+            "first_plan_warm_ms": warm.get("first_plan_warm_ms"),
+            "first_plan_ratio_warm": warm.get("ratio_warm"),
+            "first_plan_ratio_cold": warm.get("ratio_cold"),
             "replay_x_realtime": benches.get("replay", {}).get("replay_x_realtime"),
             "fast_loop_x_realtime": benches.get("fast_loop", {}).get("fast_loop_x_realtime"),
             "node_overhead": stack.get("node_overhead")}

@@ -18,6 +18,7 @@ COMMANDS: list[Command] = [
     (("bench", "engines"), "vla_driving.apps.bench_engines", "encoder / LLM backends side by side"),
     (("bench", "stack"), "vla_driving.apps.bench_stack", "planner latency and controller jitter"),
     (("bench", "soak"), "vla_driving.apps.bench_soak", "an hour of sim time: RSS, latency drift"),
+    (("bench", "warm"), "vla_driving.apps.bench_warm", "first plan after configure, cold vs warm"),
     (("bench", "gpu"), "vla_driving.apps.bench_gpu", "the bundle and a 0.5B-sized LLM on the GPU"),
     (("bench", "all"), "vla_driving.apps.bench_all", "every bench, one JSON of the figures"),
     (("export", "onnx"), "vla_driving.apps.export_onnx", "export the vision encoder to ONNX"),

@@ -44,6 +44,7 @@ class DrivingPolicy(abc.ABC):
     """Observation in, Plan out; implementations must be safe to call from one worker thread."""
 
     bundle_id: str = ""
+    warm_up_s: float = 0.0    # what the factory's `warm_up()` took (0: nothing to warm)
 
     @abc.abstractmethod
     def infer(self, observation: Observation) -> Plan:
@@ -61,6 +62,11 @@ class DrivingPolicy(abc.ABC):
         """Indices of the image sets (stamps oldest first) the policy reads; the planner stacks
         only those into the observation. Default: all of them."""
         return list(range(len(stamps_ns)))
+
+    def warm_up(self) -> float:
+        """Run the model once on a dummy input so the first real plan costs no first-call setup;
+        leaves no trace (history, counters, recordings). Seconds spent; default: nothing to do."""
+        return 0.0
 
     def close(self) -> None:
         """Release engines and memory."""

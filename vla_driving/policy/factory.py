@@ -4,6 +4,7 @@ whose message is the reason the planner's configure transition reports."""
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 from vla_driving.resources import find_bundle
@@ -15,10 +16,13 @@ from vla_driving.policy.planner_config import PlannerConfig
 from vla_driving.policy.text_scheduler import TextScheduled
 from vla_driving.policy.wrappers import Recorder
 
+log = logging.getLogger(__name__)
 
-def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
+
+def make_policy(cfg: PlannerConfig, warm_up: bool = True) -> DrivingPolicy:
     """The configured policy, optionally recorded, wrapped in the text scheduler (text never
-    delays a plan)."""
+    delays a plan); with `warm_up`, run once on a dummy observation (`DrivingPolicy.warm_up`,
+    no trace) so the first real plan is not the slow one. Its seconds: `policy.warm_up_s`."""
     if cfg.policy == "constant_velocity":
         inner: DrivingPolicy = ConstantVelocityPolicy()
     else:
@@ -30,7 +34,17 @@ def make_policy(cfg: PlannerConfig) -> DrivingPolicy:
                                          f"ingest.cameras is {list(cfg.ingest.cameras)}")
     if cfg.record_path:
         inner = Recorder(inner, cfg.record_path)
-    return TextScheduled(inner, cfg.text_period_s)
+    policy = TextScheduled(inner, cfg.text_period_s)
+    if warm_up:
+        try:
+            policy.warm_up_s = policy.warm_up()
+        except Exception as exc:  # a model that cannot run once fails configure with its reason
+            policy.close()
+            raise PolicyUnavailableError(f"{cfg.bundle}: warm-up failed: {type(exc).__name__}: "
+                                         f"{exc}") from exc
+        log.info("policy %s warmed up in %.0f ms", policy.bundle_id or cfg.policy,
+                 policy.warm_up_s * 1000)
+    return policy
 
 
 def resolve_bundle(bundle: str) -> Path:

@@ -4,9 +4,10 @@ Thin: the bundle's processor (`vla_driving.model.processor.VlaProcessor`, config
 manifest) prepares the inputs and checks the outputs; the policy keeps the ego history and runs
 the model between them. `infer` runs the one-pass action-query path (every planning cycle);
 `describe` runs greedy text decoding and parses it strictly (the text scheduler calls it on its
-own, slower schedule); `answer` answers scene questions. Malformed outputs raise
-`MalformedOutputError` (fails closed, never repaired); so does text that never ends within the
-model's `max_new_tokens`. A prompt longer than the model's sequence leaves room for is cut, with
+own, slower schedule); `answer` answers scene questions; `warm_up` runs the action pass and a
+short text pass once on a dummy observation, leaving no trace (issue 21, item 1). Malformed
+outputs raise `MalformedOutputError` (fails closed, never repaired); so does text that never ends
+within the model's `max_new_tokens`. A prompt longer than the model's sequence leaves room for is cut, with
 a warning, keeping its closing "Plan:" / "Answer:" (the instruction is already bounded at ingest).
 """
 
@@ -22,6 +23,8 @@ from vla_driving.types import Observation, Plan
 from vla_driving.policy.base import DrivingPolicy, MalformedOutputError, PolicyError, SceneText
 
 _MOVED = ("COMPLETED_THRESHOLD", "MAX_WAYPOINT_M", "NUM_PAST", "EgoHistory")
+WARM_UP_TOKENS = 2          # greedy steps of the warm-up's text pass: prefill + cached decode
+WARM_UP_INSTRUCTION = "keep the current lane"
 log = logging.getLogger(__name__)
 
 
@@ -115,6 +118,47 @@ class VlaPolicy(DrivingPolicy):
         encoder_s = getattr(self._timing, "encoder_s", 0.0)
         plan.latency_s.update({"encoder": encoder_s, "llm_head": total - encoder_s})
         return plan
+
+    def warm_up(self) -> float:
+        """The action pass and a `WARM_UP_TOKENS`-token text pass on a black dummy observation of
+        the bundle's cameras and input size, so the first plan pays no first-call setup
+        (allocator, kernels' dequantized weights, lazy buffers). The ego history and the prompt
+        warning are restored: no plan happened."""
+        from vla_driving.model.inference import generate_one
+        from vla_driving.model.processor import EgoHistory
+
+        history, last_cut = self.history, self._last_cut
+        self.history = EgoHistory()      # the dummy's own, dropped after
+        start = time.perf_counter()
+        try:
+            obs = self._dummy_observation()
+            try:
+                self.infer(obs)
+            except MalformedOutputError:  # the model ran; its output on a black dummy is no test
+                pass
+            x = self._inputs(obs, record=False, generate=WARM_UP_TOKENS)
+            generate_one(self.bundle.model, self.bundle.tokenizer, x.images, x.ego, x.past,
+                         x.prompts[0], True, WARM_UP_TOKENS)
+        finally:
+            self.history, self._last_cut = history, last_cut
+        return time.perf_counter() - start
+
+    def _dummy_observation(self) -> Observation:
+        import numpy as np
+
+        from vla_driving.constants import NS_PER_S
+        from vla_driving.types import EgoState
+
+        spec, size = self.processor.spec, self.processor.image_size or 1
+        h, w = spec.resize or (size, size)
+        if spec.crop is not None:        # the crop must fit in the source image
+            h, w = spec.crop[0] + spec.crop[2], spec.crop[1] + spec.crop[3]
+        frames = self.num_frames
+        images = np.zeros((frames, len(self.cameras), h, w, 3), dtype=np.uint8)
+        step = int((self.processor.frame_interval_s or 0.1) * NS_PER_S)
+        stamps = tuple(i * step for i in range(frames))
+        return Observation(stamps[-1], images, self.cameras, EgoState(stamps[-1]),
+                           WARM_UP_INSTRUCTION, frame_stamps_ns=stamps)
 
     def describe(self, observation: Observation) -> SceneText:
         """Greedy text plan, parsed strictly (a ParseError, or text still going at

@@ -34,6 +34,10 @@ class PolicyWrapper(DrivingPolicy):
     def history_frames(self, stamps_ns: list[int]) -> list[int]:
         return self.inner.history_frames(stamps_ns)
 
+    def warm_up(self) -> float:
+        """The inner policy's, past this wrapper: a warm-up is never recorded, counted or held."""
+        return self.inner.warm_up()
+
     def close(self) -> None:
         self.inner.close()
 

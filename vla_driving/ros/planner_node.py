@@ -1,8 +1,9 @@
 """`vla_planner`: a lifecycle node that runs a `DrivingPolicy` on the latest synchronised camera
 set and publishes trajectory, decision, scene text, markers, status and diagnostics.
 
-configure: build the ingest core and load the policy (fails cleanly, with the reason, when the
-bundle is missing or invalid); activate: subscribe and start planning; deactivate: stop both.
+configure: build the ingest core and load the policy, warmed up on a dummy observation so the
+first plan after activate is not the slow one (fails cleanly, with the reason, when the bundle is
+missing or invalid); activate: subscribe and start planning; deactivate: stop both.
 Planning runs in its own callback group at `rate_hz` (ROS clock), on the newest set only.
 """
 
@@ -91,7 +92,8 @@ class PlannerNode(LifecycleNode):
         if self.autoware_types is not None:
             self._pubs["autoware_trajectory"] = self.create_publisher(
                 self.autoware_types[0], c.autoware_trajectory_topic, COMMAND_QOS)
-        self.get_logger().info(f"configured with policy {policy.bundle_id or c.policy}")
+        self.get_logger().info(f"configured with policy {policy.bundle_id or c.policy} "
+                               f"(warm-up {getattr(policy, 'warm_up_s', 0.0) * 1000:.0f} ms)")
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
