@@ -16,6 +16,7 @@ from vla_driving.sensors.ingest import Ingest, first_receipt_ns, stack_views
 from vla_driving.types import EgoState, Observation, Plan
 
 from vla_driving.policy.base import DrivingPolicy, PolicyError, SceneText
+from vla_driving.policy.heap import release_every
 from vla_driving.policy.planner_config import PlannerConfig
 from vla_driving.policy.planner_inputs import InputSource, PlannerInputs, input_sources
 from vla_driving.policy.text_stats import TextStats
@@ -25,6 +26,7 @@ STATUS_DEGRADED = "degraded"
 STATUS_WAITING = "waiting"
 STATUS_ERROR = "error"
 LATENCY_WINDOW = 200
+HEAP_TRIM_EVERY = 300          # planning cycles (30 s at 10 Hz) between giving freed memory back
 
 
 @dataclass
@@ -106,6 +108,7 @@ class PlannerCore:
 
     def cycle(self, now_ns: int) -> CycleResult:
         self.cycles += 1
+        release_every(HEAP_TRIM_EVERY)      # before the cycle's clock starts (about 1 ms)
         start = time.perf_counter()
         obs, why, received_ns = self._observe(now_ns)
         if obs is None:
