@@ -182,3 +182,29 @@ def test_pairwise_overlap_agrees_with_the_one_to_many_test():
     expect = [bool(boxes_overlap(x, y[None])[0]) for x, y in zip(a, b)]
     assert boxes_overlap_pairs(a, b).tolist() == expect
     assert 50 < sum(expect) < 350                      # both outcomes are exercised
+
+
+def test_batched_collisions_equal_the_per_sample_check():
+    """collision_metrics checks all samples at once (agent tables padded with absent agents);
+    every flag is the one `sample_collisions` gives sample by sample."""
+    from vla_driving.evaluation.planning_metrics import _batch_collisions, sample_collisions
+    rng = np.random.default_rng(3)
+    plans, tables, truths, cats = [], [], [], []
+    for i in range(40):
+        n_agents = int(rng.integers(0, 5))
+        plans.append(np.cumsum(rng.normal([2.0, 0.0], [0.5, 0.4], (6, 2)), axis=0))
+        xy = rng.uniform([-5, -6], [20, 6], (6, n_agents, 2))
+        size = np.broadcast_to([4.5, 2.0], (6, n_agents, 2))
+        table = np.concatenate([xy, rng.normal(0, 0.3, (6, n_agents, 1)), size], axis=2)
+        table[rng.random((6, n_agents)) < 0.2] = np.nan
+        tables.append(table)
+        truths.append(None if i % 7 == 0 else plans[-1] + rng.normal(0, 1.0, (6, 2)))
+        cats.append(None if i % 5 == 0 else
+                    tuple(rng.choice(["car", "pedestrian", "barrier"], n_agents)))
+    mask = rng.random((40, 6)) > 0.1
+    batch = _batch_collisions(np.stack(plans), tables, truths, mask, cats, 5)
+    for i in range(40):
+        one = sample_collisions(plans[i], tables[i], truths[i], mask[i], cats[i], 5)
+        for key, flags in one.items():
+            assert np.array_equal(batch[key][i], flags), (i, key)
+    assert batch["swept"].any() and batch["uniad"].any() and batch["uniad_gt"].any()

@@ -193,3 +193,30 @@ def test_cli_json_carries_text_metrics_qa_and_counters(ref_bag, tmp_path):
     assert cv["qa"]["accuracy"] is None and cv["qa"]["note"] == "the policy answers no questions"
     assert cv["drops"]["text_rejected"] == 0 and cv["text"]["accepted"] == 6
     assert clean["expert_recorded"]["text"]["requested"] == 0   # the replayed text is not its
+
+
+def test_shared_inputs_corrupt_each_frame_once_and_score_alike(bags, monkeypatch):
+    """Two policies replayed on one ReplayInputs see the frames one corruption pass made and
+    get the same samples as replays that each decode and corrupt on their own."""
+    from vla_driving.evaluation import replay as replay_module
+    from vla_driving.evaluation.replay import ReplayInputs
+    bag, cfg, fog = bags["sqlite3"], ReplayConfig(max_frames=10), Corruption("fog", 3)
+    alone = [replay_policy(bag, ConstantVelocityPolicy(), cfg, fog) for _ in range(2)]
+    calls = []
+    real = replay_module.apply_to_frame
+    monkeypatch.setattr(replay_module, "apply_to_frame",
+                        lambda *a: calls.append(a[4:]) or real(*a))
+    inputs = ReplayInputs(bag, fog, cfg.seed)
+    shared = [replay_policy(bag, ConstantVelocityPolicy(), cfg, fog, inputs=inputs)
+              for _ in range(2)]
+    assert calls and len(calls) == len(set(calls))   # (camera, stamp): once each
+    for a, b in zip(alone, shared):
+        assert np.array_equal(_waypoints(a), _waypoints(b))
+        assert all(np.array_equal(a.inputs[s][c], b.inputs[s][c])
+                   for s in a.inputs for c in a.inputs[s])
+        assert all(np.array_equal(x.agent_boxes, y.agent_boxes)
+                   and np.array_equal(x.true_waypoints, y.true_waypoints)
+                   for x, y in zip(a.samples, b.samples))
+    assert shared[0].samples[0] is not shared[1].samples[0]   # labels shared, samples not
+    with pytest.raises(ValueError):
+        replay_policy(bag, ConstantVelocityPolicy(), cfg, None, inputs=inputs)

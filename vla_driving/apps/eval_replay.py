@@ -25,7 +25,8 @@ from vla_driving.evaluation.mcap_export import McapFrame
 from vla_driving.evaluation.policies import (EXPERT_RECORDED, MODEL, baseline_policies,
                                              load_model_policy, recorded_expert)
 from vla_driving.evaluation.profiles import profile_path
-from vla_driving.evaluation.replay import Corruption, ReplayConfig, replay_policy
+from vla_driving.evaluation.replay import (Corruption, ReplayConfig, ReplayInputs,
+                                           replay_policy)
 from vla_driving.evaluation.report import (CLEAN, evaluate_runs, headline_rows, markdown_table,
                                            to_jsonable, write_report)
 from vla_driving.resources import find_bundle
@@ -73,14 +74,20 @@ def _policies(bundle: str) -> dict:
 
 
 def run_replay(bags: list, policies: dict, cfg: ReplayConfig, corruptions: list[Corruption]):
-    """{condition: {policy: [EvalSample]}} and the MCAP frames of the clean condition."""
+    """{condition: {policy: [EvalSample]}} and the MCAP frames of the clean condition.
+
+    Each bag's frames are decoded and corrupted once per condition and its labels computed
+    once, for all policies (`ReplayInputs`)."""
     runs, frames = {}, {}
+    labels = {id(bag): {} for bag in bags}
     for condition in [None] + corruptions:
         label = CLEAN if condition is None else condition.label
         runs[label] = {name: [] for name in policies}
-        for name, policy in policies.items():
-            for bag in bags:
-                run = replay_policy(bag, policy, cfg, condition, episode=Path(bag.path).name)
+        for bag in bags:
+            inputs = ReplayInputs(bag, condition, cfg.seed, labels[id(bag)])
+            for name, policy in policies.items():
+                run = replay_policy(bag, policy, cfg, condition, episode=Path(bag.path).name,
+                                    inputs=inputs)
                 runs[label][name] += run.samples
                 if condition is None:
                     for s in run.samples:

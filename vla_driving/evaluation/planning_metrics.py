@@ -242,6 +242,48 @@ def sample_collisions(plan, agent_boxes, true_plan=None, valid=None, categories=
     return out
 
 
+def _batch_collisions(plans: np.ndarray, agents: list[np.ndarray], truths: list, mask: np.ndarray,
+                      cats: list, swept_substeps: int) -> dict[str, np.ndarray]:
+    """`sample_collisions` of N samples at once, (N, S) per key: the agent tables are padded
+    with absent (NaN) agents to one width, so each convention is a single `step_overlaps`."""
+    n, steps = plans.shape[:2]
+    width = max(a.shape[1] for a in agents)
+    table = np.full((n, steps, width, BOX_FIELDS), np.nan)
+    keep = {conv: np.zeros((n, width), dtype=bool) for conv in ("uniad", "vad")}
+    for i, (a, c) in enumerate(zip(agents, cats)):
+        table[i, :, :a.shape[1]] = a
+        for conv in keep:
+            keep[conv][i, :a.shape[1]] = category_mask(c, a.shape[1], COLLISION_CATEGORIES[conv])
+    flat = table.reshape(n * steps, width, BOX_FIELDS)
+    box = (NUSCENES_EGO_LENGTH_M, NUSCENES_EGO_WIDTH_M)
+
+    def fixed_box_hits(trajs: np.ndarray) -> np.ndarray:       # (N, S, 2) -> (N, S, A)
+        poses = np.stack([fixed_heading_poses(t, NUSCENES_EGO_FORWARD_OFFSET_M) for t in trajs])
+        return step_overlaps(poses.reshape(n * steps, 1, 3), *box, flat).reshape(n, steps, width)
+
+    planned = fixed_box_hits(plans)
+    truth = np.zeros_like(planned)
+    with_truth = np.array([t is not None for t in truths])
+    if with_truth.any():
+        true_xy = np.stack([np.zeros((steps, 2)) if t is None else
+                            np.nan_to_num(np.asarray(t, dtype=np.float64).reshape(-1, 2))
+                            for t in truths])
+        truth = fixed_box_hits(true_xy) & with_truth[:, None, None]
+    out: dict[str, np.ndarray] = {}
+    for conv in ("uniad", "vad"):
+        hits = (planned & keep[conv][:, None, :]).any(axis=2) & mask
+        gt = (truth & keep[conv][:, None, :]).any(axis=2) & mask
+        out[conv] = hits & ~gt
+        out[f"{conv}_gt"] = gt
+    if swept_substeps < 1:
+        raise ValueError(f"substeps must be >= 1, got {swept_substeps}")
+    swept = np.stack([_swept_poses(p, swept_substeps) for p in plans])     # N, S, P, 3
+    hits = step_overlaps(swept.reshape(n * steps, swept_substeps, 3), EGO_LENGTH_M, EGO_WIDTH_M,
+                         flat).any(axis=1).reshape(n, steps)
+    out["swept"] = hits & mask
+    return out
+
+
 def collision_metrics(plans, agent_boxes_per_sample, true_plans=None, valid=None,
                       categories=None, horizons_s: Sequence[float] = HORIZONS_S,
                       swept_substeps: int = SWEPT_SUBSTEPS) -> dict:
@@ -260,9 +302,8 @@ def collision_metrics(plans, agent_boxes_per_sample, true_plans=None, valid=None
     mask = _valid_mask(valid, (n, steps))
     truths = [None] * n if true_plans is None else list(true_plans)
     cats = [None] * n if categories is None else list(categories)
-    flags = [sample_collisions(p, a, t, m, c, swept_substeps)
-             for p, a, t, m, c in zip(plans, agent_boxes_per_sample, truths, mask, cats)]
-    stack = {k: np.stack([f[k] for f in flags]) for k in flags[0]}
+    stack = _batch_collisions(plans, [_agent_table(a, steps) for a in agent_boxes_per_sample],
+                              truths, mask, cats, swept_substeps)
     complete = mask.all(axis=1)
     nan = np.full(steps, np.nan)
     per_step = {

@@ -4,7 +4,9 @@ ROS-free and deterministic: the bag's messages are fed in stamp order to the sam
 `PlannerCore` the planner node runs, with the ROS clock set to each message's stamp (no wall
 clock decides anything). A planning cycle runs for every synchronised camera set, after every
 message up to that set's stamp has been fed, so the ego state is the one of that instant.
-Corruptions are applied to the decoded camera frames before they reach the ingest.
+Corruptions are applied to the decoded camera frames before they reach the ingest, once per
+frame: a `ReplayInputs` keeps the fed frames and the labels of one bag under one condition for
+every policy replayed on it.
 """
 
 from __future__ import annotations
@@ -126,10 +128,38 @@ def bag_references(bag: BagData, stamp: int) -> tuple[str, str, tuple] | None:
     return None if ref is None else (ref.description, ref.justification, ref.qa)
 
 
+class ReplayInputs:
+    """What every policy's replay of one bag under one condition shares, computed once: the
+    ingest's fields of each camera frame (decoded and corrupted on first use) and the labels of
+    each stamp (`labels` may be shared by the conditions of the bag: they do not depend on it)."""
+
+    def __init__(self, bag: BagData, corruption: Corruption | None = None, seed: int = 0,
+                 labels: dict | None = None):
+        self.bag, self.corruption, self.seed = bag, corruption, seed
+        self.events = bag_events(bag)
+        self.labels = {} if labels is None else labels
+        self._fields: dict[tuple[str, int], object] = {}
+
+    def fields(self, camera: str, stamp: int, fmt: str, data: bytes):
+        key = (camera, stamp)
+        if key not in self._fields:
+            self._fields[key] = _image_fields(camera, stamp, fmt, data, self.corruption,
+                                              self.seed)
+        return self._fields[key]
+
+    def sample(self, stamp: int, label_cfg: LabelConfig, episode: str) -> EvalSample:
+        """A fresh EvalSample with the frame's labels (the label arrays are shared)."""
+        key = (stamp, repr(label_cfg), episode)   # LabelConfig is mutable, hence unhashable
+        if key not in self.labels:
+            self.labels[key] = labelled_sample(self.bag, stamp, label_cfg, episode)
+        return dataclasses.replace(self.labels[key])
+
+
 class _Replayer:
     def __init__(self, bag, policy, cfg: ReplayConfig, corruption, label_cfg, episode,
-                 references: References | None = None):
+                 references: References | None = None, inputs: ReplayInputs | None = None):
         self.bag, self.cfg, self.corruption = bag, cfg, corruption
+        self.inputs = inputs or ReplayInputs(bag, corruption, cfg.seed)
         self.label_cfg, self.episode, self.references = label_cfg, episode, references
         planner_cfg = cfg.planner_config()
         self.pending: list[int] = []
@@ -147,12 +177,12 @@ class _Replayer:
         elif kind == "instruction":
             self.ingest.on_instruction(payload, stamp)
         else:
-            fields = _image_fields(kind, stamp, *payload, self.corruption, self.cfg.seed)
+            fields = self.inputs.fields(kind, stamp, *payload)
             self.ingest.on_image(kind, fields, stamp, stamp)
 
     def cycle(self, stamp: int) -> None:
         result = self.core.cycle(stamp)
-        sample = labelled_sample(self.bag, stamp, self.label_cfg, self.episode)
+        sample = self.inputs.sample(stamp, self.label_cfg, self.episode)
         if self.references is not None:
             sample.description, sample.justification = self.references(self.bag, stamp)
         elif (ref := bag_references(self.bag, stamp)) is not None:
@@ -210,15 +240,21 @@ def _with_latency(plan, latency_s: dict):
 
 def replay_policy(bag: BagData, policy: DrivingPolicy, cfg: ReplayConfig,
                   corruption: Corruption | None = None, label_cfg: LabelConfig | None = None,
-                  episode: str = "", references: References | None = None) -> ReplayRun:
+                  episode: str = "", references: References | None = None,
+                  inputs: ReplayInputs | None = None) -> ReplayRun:
     """Feed the whole bag to `policy`; one EvalSample per synchronised camera set.
 
     Reference texts come from the bag's `/sim/reference/...` topics; `references` replaces them
-    with another provider of (description, justification) per frame."""
+    with another provider of (description, justification) per frame. `inputs` (of this bag,
+    `corruption` and `cfg.seed`) shares the decoded, corrupted frames and the labels with the
+    other policies' replays of the same bag and condition."""
+    if inputs is not None and (inputs.bag is not bag or inputs.corruption != corruption
+                               or inputs.seed != cfg.seed):
+        raise ValueError("replay inputs were made for another bag, corruption or seed")
     r = _Replayer(bag, policy, cfg, corruption, label_cfg or LabelConfig(), episode or bag.path,
-                  references)
+                  references, inputs)
     wait_ns = int(cfg.planner_config().ingest.max_wait_s * NS_PER_S)
-    events = bag_events(bag)
+    events = r.inputs.events
     for stamp, _, kind, payload in events:
         r.ingest.poll(stamp)
         while r.pending and r.pending[0] < stamp and not r.done():
