@@ -14,6 +14,17 @@ NS = 10**9
 STEP_NS = 50_000_000
 
 
+def spin_in_background(ros_context, *nodes):
+    """The nodes on a 2-thread executor spinning in a daemon thread: (executor, thread)."""
+    from vla_driving.ros.spin import multithreaded_executor
+    executor = multithreaded_executor(num_threads=2, context=ros_context)
+    for node in nodes:
+        executor.add_node(node)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    return executor, thread
+
+
 def controller(ros_context, **params):
     from rclpy.parameter import Parameter
 
@@ -35,7 +46,6 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
     from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import PoseStamped, TwistStamped
     from nav_msgs.msg import Odometry, Path
-    from vla_driving.ros.spin import multithreaded_executor
     from rclpy.node import Node
     from rosgraph_msgs.msg import Clock
 
@@ -50,11 +60,7 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
     twists, diags = [], []
     feeder.create_subscription(TwistStamped, "/vla/control", twists.append, 100)
     feeder.create_subscription(DiagnosticArray, "/diagnostics", diags.append, 100)
-    executor = multithreaded_executor(num_threads=2, context=ros_context)
-    executor.add_node(node)
-    executor.add_node(feeder)
-    thread = threading.Thread(target=executor.spin, daemon=True)
-    thread.start()
+    executor, thread = spin_in_background(ros_context, node, feeder)
     try:
         assert wait_until(lambda: min(p.get_subscription_count() for p in (clock, odom, path)) > 0
                           and feeder.count_publishers("/vla/control") > 0, 10.0), "discovery"
@@ -109,7 +115,6 @@ def test_a_lockstep_controller_ticks_on_its_timer_until_a_bridge_announces_steps
 
     from vla_driving.ros.conversions import ns_to_stamp, odometry_msg, stamp_to_ns
     from vla_driving.ros.qos import LOCKSTEP_QOS
-    from vla_driving.ros.spin import multithreaded_executor
     from vla_driving.types import EgoState
 
     node = controller(ros_context, output="twist", lockstep_topic="/sim/lockstep")
@@ -119,11 +124,7 @@ def test_a_lockstep_controller_ticks_on_its_timer_until_a_bridge_announces_steps
     steps = feeder.create_publisher(String, "/sim/lockstep", LOCKSTEP_QOS)
     twists = []
     feeder.create_subscription(TwistStamped, "/vla/control", twists.append, 100)
-    executor = multithreaded_executor(num_threads=2, context=ros_context)
-    executor.add_node(node)
-    executor.add_node(feeder)
-    thread = threading.Thread(target=executor.spin, daemon=True)
-    thread.start()
+    executor, thread = spin_in_background(ros_context, node, feeder)
     try:
         assert wait_until(lambda: min(p.get_subscription_count() for p in (clock, odom, steps))
                           > 0 and feeder.count_publishers("/vla/control") > 0, 10.0)

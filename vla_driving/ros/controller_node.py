@@ -80,8 +80,7 @@ class ControllerNode(Node):
                                    f"{self.cfg.lockstep_topic}")
         kind = self.lockstep.announce(now_ns, plan_ns, time.monotonic())
         if kind == REPEAT and self.last_command is not None:
-            self.pub.publish(fill_message(self.msg_type(), self.adapter.fields(self.last_command,
-                                                                              self.cfg)))
+            self._publish(self.last_command)
         elif kind == NEW:
             self._lockstep_due()
 
@@ -133,10 +132,12 @@ class ControllerNode(Node):
         self.tick_wall_s.append(time.monotonic())
         cmd = self.core.step(now)
         self.last_command = cmd
-        msg = fill_message(self.msg_type(), self.adapter.fields(cmd, self.cfg))
-        self.pub.publish(msg)
+        self._publish(cmd)
         if cmd.mode != self._last_mode or now - self._last_diag_ns >= DIAGNOSTICS_PERIOD_S * NS_PER_S:
             self._publish_diagnostics(cmd, now)
+
+    def _publish(self, cmd: ControlCommand) -> None:
+        self.pub.publish(fill_message(self.msg_type(), self.adapter.fields(cmd, self.cfg)))
 
     def _publish_diagnostics(self, cmd: ControlCommand, now: int) -> None:
         self._last_diag_ns, self._last_mode = now, cmd.mode
