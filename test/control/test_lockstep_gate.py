@@ -63,3 +63,18 @@ def test_a_plan_before_its_frames_odometry_is_anchored_on_that_odometry():
     vehicle = TrajectoryController(ControllerConfig())   # a vehicle anchors on what it has
     assert _arrive(vehicle, ("plan", "odom")) != commands[("odom", "plan")]
     assert commands[("odom", "plan")][0] == pytest.approx(_arrive(vehicle, ("odom", "plan"))[0])
+
+
+def test_steps_the_timer_already_commanded_are_not_commanded_again():
+    """The bridge's announcements can reach the controller after /clock has: the timer then
+    commanded 950 and 1000 ms before the gate heard of step 1000 (CI saw stamps 1000, 1050,
+    1000, 1050). An announced step at or before the newest command is a resend or old."""
+    gate = LockstepGate(wait_s=1.0)
+    gate.commanded(950 * MS)
+    gate.commanded(1000 * MS)
+    assert gate.announce(950 * MS, 900 * MS, wall_s=0.0) == OLD
+    assert gate.announce(1000 * MS, 900 * MS, wall_s=0.0) == REPEAT
+    assert gate.due(1000 * MS, 1000 * MS, 0.0) is None
+    assert gate.announce(1050 * MS, 1000 * MS, wall_s=0.0) == NEW
+    gate.commanded(1050 * MS)                      # a tick got there first: nothing pending
+    assert gate.due(1050 * MS, 1050 * MS, 0.0) is None

@@ -18,7 +18,7 @@ NEW, REPEAT, OLD = "new", "repeat", "old"
 class LockstepGate:
     wait_s: float
     pending: tuple[int, int, float] | None = None   # (now_ns, plan_ns, wall when announced)
-    last_ns: int = -1                                # the newest step commanded
+    last_ns: int = -1                                # the newest time commanded
     late: int = 0                                    # steps commanded after the wait ran out
     active: bool = False                             # a bridge announces steps (any message)
 
@@ -49,5 +49,14 @@ class LockstepGate:
             if wall_s - since <= self.wait_s:
                 return None
             self.late += 1
-        self.pending, self.last_ns = None, now_ns
+        self.pending = None
+        self.commanded(now_ns)
         return now_ns
+
+    def commanded(self, now_ns: int) -> None:
+        """A command for `now_ns` went out (a step, or a timer tick before the bridge's first
+        announcement reached us): announcements up to it are not commanded again, so the
+        commands' stamps never go back in time when lockstep takes over from the timer."""
+        self.last_ns = max(self.last_ns, now_ns)
+        if self.pending is not None and self.pending[0] <= self.last_ns:
+            self.pending = None

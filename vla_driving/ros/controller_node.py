@@ -132,6 +132,8 @@ class ControllerNode(Node):
         self.tick_wall_s.append(time.monotonic())
         cmd = self.core.step(now)
         self.last_command = cmd
+        if self.lockstep is not None:
+            self.lockstep.commanded(now)
         self._publish(cmd)
         if cmd.mode != self._last_mode or now - self._last_diag_ns >= DIAGNOSTICS_PERIOD_S * NS_PER_S:
             self._publish_diagnostics(cmd, now)
