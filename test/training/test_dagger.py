@@ -97,6 +97,20 @@ def test_the_expert_takes_over_whole_segments(tmp_path):
     assert bag.odometry.speed[-1] < bag.odometry.speed[0] - 1.0
 
 
+def test_the_expert_intervenes_where_the_policy_strays(tmp_path):
+    """Constant velocity leaves the roundabout's curved entry road within 2 s; with the gate
+    the expert takes over once the car is off its lane and the rollout lasts (HG-DAgger)."""
+    cfg = ClosedLoopConfig(duration_s=4.0).to_dict()
+    alone = run_rollout(cfg, RolloutTask("roundabout", 4242, "keep_lane", 0.0, 0,
+                                         str(tmp_path / "alone"), CV_PLANNER))
+    assert alone["sim_s"] < 3.0 and alone["interventions"] == 0
+    gated = run_rollout(cfg, RolloutTask("roundabout", 4242, "keep_lane", 0.0, 0,
+                                         str(tmp_path / "gated"), CV_PLANNER, intervene=True))
+    assert gated["sim_s"] >= 4.0 and gated["interventions"] >= 1
+    assert 0.0 < gated["expert_share"] < 1.0       # the policy drove until it strayed
+    assert gated["frames"] > alone["frames"]
+
+
 def test_rollout_tasks_are_fixed_by_seed_and_round(tmp_path):
     commands = {"highway": ["keep_lane", "slow_down", "change_lane_left"],
                 "roundabout": ["keep_lane"]}

@@ -32,6 +32,11 @@ from ..data.gen_config import GenerateConfig
 from ..data.references import add_reference_texts
 
 LABEL_MARGIN_S = 0.2        # the expert's future reaches past the 3 s label horizon
+# HG-DAgger's gate (`RolloutTask.intervene`): the expert takes the rest of a segment over when
+# the policy is this far off its lane, or the expert would brake this hard
+INTERVENE_OFFSET_M = 1.0
+INTERVENE_HEADING_RAD = 0.2
+INTERVENE_BRAKE = 3.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class RolloutTask:
     segment_s: float = 2.0      # the expert or the policy drives this long at a time
     label_every_s: float = 0.5  # a frame (cameras + expert future) every this long
     look: str = ""              # camera look of the route ('' = the profile's)
+    intervene: bool = False     # the expert also takes over where the policy goes wrong
     policy: str = "dagger"
 
     @property
@@ -76,7 +82,7 @@ def run_rollout(cfg_dict: dict, task: RolloutTask) -> dict:
     offset = gen.stamp_offset_s * NS_PER_S
     path = Path(task.out) / task.name
     tracker = new_route(sim, cfg, task.scenario, task.seed, task.policy)
-    frames = expert_steps = 0
+    frames = expert_steps = interventions = 0
     try:
         with Writer(path, version=BAG_VERSION, storage_plugin=PLUGINS[gen.storage]) as writer:
             out = BagOut(writer, sim.cfg.cameras, extra=((TP.TOPIC_SIM_EXPERT_FUTURE, M.STRING),))
@@ -88,6 +94,8 @@ def run_rollout(cfg_dict: dict, task: RolloutTask) -> dict:
                 action = sim.expert_action(task.command)   # keeps the expert's intent current
                 if sim.steps % segment_steps == 0:
                     expert_on = bool(rng.random() < task.beta)
+                elif task.intervene and not expert_on and _astray(sim, action):
+                    expert_on, interventions = True, interventions + 1
                 stamp = offset + sim.stamp_ns
                 if sim.steps % label_steps == 0:
                     _label(out, sim, task.command, stamp, offset, gen, loop.images)
@@ -106,8 +114,18 @@ def run_rollout(cfg_dict: dict, task: RolloutTask) -> dict:
     row = score_route(tracker.log, cfg.leaderboard)
     row.update(episode=task.name, path=str(path), frames=frames, round=task.round,
                beta=task.beta, command=task.command,
-               expert_share=expert_steps / max(sim.steps, 1), sim_s=sim.time_s)
+               expert_share=expert_steps / max(sim.steps, 1), interventions=interventions,
+               sim_s=sim.time_s)
     return row
+
+
+def _astray(sim, action) -> bool:
+    """The policy is off its lane or heading, or heads for something the expert brakes for:
+    without the takeover such rollouts end in the first failure, and the states that lead to
+    it (the ones whose labels matter) are few."""
+    offset, heading = sim.expert.lane_error()
+    return (abs(offset) > INTERVENE_OFFSET_M or abs(heading) > INTERVENE_HEADING_RAD
+            or action.acceleration < -INTERVENE_BRAKE)
 
 
 def _header(out: BagOut, sim, task: RolloutTask, offset: int) -> None:
@@ -130,7 +148,8 @@ def _label(out: BagOut, sim, command: str, stamp: int, offset: int, gen: Generat
 
 def rollout_tasks(scenarios: list[str], commands: dict[str, list[str]], routes: int, round_: int,
                   beta: float, out: str | Path, planner: dict, seed: int,
-                  looks: tuple[str, ...] = ("",)) -> list[RolloutTask]:
+                  looks: tuple[str, ...] = ("",), intervene: bool = False
+                  ) -> list[RolloutTask]:
     """`routes` rollouts per scenario; seeds and commands drawn from (seed, round), so a round's
     tasks are fixed whatever runs them. Keep-lane is half of the commands; the rest are the
     scenario's others (the instructions the closed loop is judged on). Camera looks take turns
@@ -144,7 +163,7 @@ def rollout_tasks(scenarios: list[str], commands: dict[str, list[str]], routes: 
             route_seed = int(rng.integers(10_000, 2**31 - 1))
             tasks.append(RolloutTask(scenario, route_seed, command, float(beta), round_, str(out),
                                      tuple(sorted(planner.items())),
-                                     look=looks[i % len(looks)]))
+                                     look=looks[i % len(looks)], intervene=intervene))
     return tasks
 
 

@@ -59,6 +59,9 @@ class DaggerConfig(Config):
                                   high=600.0)
     looks: list[str] = param(["bev"], "camera looks the rollouts take turns with (bev, "
                              "highway_env: train for both renderers)", min_len=1)
+    intervene: bool = param(False, "the expert also takes a segment over when the policy is "
+                            "over 1 m or 0.2 rad off its lane or the expert brakes harder than "
+                            "3 m/s^2 (HG-DAgger): rollouts last past the policy's first mistake")
     train_threads: int = param(1, "torch threads of the rounds' training (more than the free "
                                "cores makes every step wait on its slowest thread)", low=1,
                                high=256)
@@ -121,12 +124,14 @@ def run_dagger(cfg: DaggerConfig, train_cfg, data: Path, start: Path, out: Path,
             round_dir = Path(data) / DAGGER_DIR / f"round{k:02d}"
             looks = tuple("" if look == "bev" else look for look in cfg.looks)
             tasks = rollout_tasks(cfg.scenarios, commands, cfg.routes_per_scenario, k, beta,
-                                  round_dir, {"bundle": str(bundle)}, cfg.seed, looks)
+                                  round_dir, {"bundle": str(bundle)}, cfg.seed, looks,
+                                  cfg.intervene)
             sweep = run_sweep(dataclasses.replace(loop_cfg, duration_s=cfg.duration_s), tasks,
                               workers, address, fn=run_rollout, desc=f"round {k} rollouts")
             rows = [o.row for o in sweep.outcomes if o.ok]
             row.update(beta=beta, rollouts=len(rows), rollouts_failed=len(sweep.failed()),
                        rollout_ds=aggregate(rows).get("driving_score"),
+                       interventions=sum(r.get("interventions", 0) for r in rows),
                        rollout_x_realtime=sum(r["sim_s"] for r in rows) / sweep.wall_s)
             bags = [Path(r["path"]) for r in rows]
             extra.append(DrivingDataset(bags, train_set.cfg))

@@ -149,6 +149,14 @@ class ShadowExpert:
             return bool(ego.route) and ego.lane_index[:2] == ego.route[-1][:2]
         return now_s - intent.started_s >= KEEP_LANE_DONE_S
 
+    def lane_error(self) -> tuple[float, float]:
+        """(offset m, heading error rad) of the ego from the lane it should be on (its target
+        lane): how far a policy driving the car has strayed from where the expert would be."""
+        ego = self.ego
+        lane = ego.road.network.get_lane(ego.target_lane_index or ego.lane_index)
+        s, lat = lane.local_coordinates(ego.position)
+        return float(lat), float(utils.wrap_to_pi(ego.heading - lane.heading_at(s)))
+
     def _capped(self, speed: float) -> float:
         lane = self.ego.lane
         if lane is not None and lane.speed_limit is not None:
