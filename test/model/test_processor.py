@@ -94,9 +94,10 @@ def test_pinned_camera_size_frames_are_resized_differently_in_training_and_at_ru
     # 1.0 and 0.32 on these frames)
 
 
-def test_pinned_past_positions_differ_at_an_episode_start_only():
-    """Known difference (module docstring): labels interpolate the odometry and clamp to the
-    first pose; the run time's `EgoHistory` extrapolates at constant speed when it has no state."""
+def test_past_positions_agree_with_the_labels_from_the_start_of_a_run():
+    """Labels interpolate the odometry and clamp to the first pose; the run time's `EgoHistory`
+    clamps to the first state it saw too (it extrapolated at constant speed before, and the
+    model steered off the road in the first 2 s of a run)."""
     t = np.arange(0.0, 10.0, 0.1)
     track = OdomTrack.from_arrays((t * NS_PER_S).astype(np.int64), 5.0 * t, 0 * t, 0 * t,
                                   np.full_like(t, 5.0))
@@ -105,13 +106,18 @@ def test_pinned_past_positions_differ_at_an_episode_start_only():
     for k, ti in enumerate(t[:61]):
         ego = EgoState(int(track.t_ns[k]), x=5.0 * ti, speed=5.0)
         pasts[round(ti, 1)] = history.past(ego)
-    for t_s in (0.5, 5.0):
+    for t_s in (0.0, 0.5, 1.2, 5.0):
         label = labels_at(track, int(round(t_s * NS_PER_S)), LabelConfig()).past
-        if t_s == 5.0:                                      # mid-run: the same positions
-            np.testing.assert_allclose(pasts[t_s], label, atol=1e-4)
-        else:                                               # 0.5 s into the run
-            np.testing.assert_allclose(label[:, 0], [-2.5] * 4, atol=1e-4)
-            np.testing.assert_allclose(pasts[t_s][:, 0], [-10.0, -7.5, -5.0, -2.5], atol=1e-4)
+        np.testing.assert_allclose(pasts[t_s], label, atol=1e-4)
+    np.testing.assert_allclose(pasts[0.5][:, 0], [-2.5] * 4, atol=1e-4)   # 0.5 s into the run
+    # a gap in the odometry mid-run is still extrapolated at the current speed: no state from
+    # 2.0 to 2.9 s (the car jumped to x = 20): the -0.5 s position (2.4 s) is 2.5 m behind,
+    # not the 2.0 s pose; the others are the poses seen at 0.9, 1.4 and 1.9 s
+    gap = EgoHistory()
+    for k in range(21):
+        gap.past(EgoState(k * NS_PER_S // 10, x=0.5 * k, speed=5.0))
+    late = gap.past(EgoState(29 * NS_PER_S // 10, x=20.0, speed=5.0))
+    np.testing.assert_allclose(late[:, 0], [-15.5, -13.0, -10.5, -2.5], atol=1e-4)
 
 
 def _default_manifest() -> dict:

@@ -97,7 +97,12 @@ def stored_frame(image: np.ndarray, size: int) -> np.ndarray:
 
 
 class EgoHistory:
-    """Past ego positions (-2.0 ... -0.5 s) in the current ego frame, from the states seen."""
+    """Past ego positions (-2.0 ... -0.5 s) in the current ego frame, from the states seen.
+
+    Before the first state seen, the first pose, as the training labels clamp to an episode's
+    first pose (`data.labels.labels_at`): extrapolating at the current speed there fed the first
+    2 s of every run pasts the model had never seen with such images, and it steered off the
+    roundabout's entry road in all validation routes. A gap mid-run is extrapolated."""
 
     def __init__(self) -> None:
         self._states: list[EgoState] = []
@@ -109,10 +114,12 @@ class EgoHistory:
             self._states = states
         out = np.zeros((NUM_PAST, 2), dtype=np.float32)
         c, s = np.cos(ego.yaw), np.sin(ego.yaw)
+        first = min(states, key=lambda e: e.stamp_ns)
         for i in range(NUM_PAST):
             t_ns = ego.stamp_ns - int((NUM_PAST - i) * WAYPOINT_DT_S * NS_PER_S)
-            older = min(states, key=lambda e: abs(e.stamp_ns - t_ns))
-            if abs(older.stamp_ns - t_ns) > WAYPOINT_DT_S * NS_PER_S / 2:
+            older = first if t_ns <= first.stamp_ns else min(
+                states, key=lambda e: abs(e.stamp_ns - t_ns))
+            if older is not first and abs(older.stamp_ns - t_ns) > WAYPOINT_DT_S * NS_PER_S / 2:
                 out[i] = (-(ego.speed * (ego.stamp_ns - t_ns) / NS_PER_S), 0.0)  # constant velocity
                 continue
             dx, dy = older.x - ego.x, older.y - ego.y
