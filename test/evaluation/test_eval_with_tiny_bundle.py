@@ -32,6 +32,21 @@ def bag(tmp_path_factory):
     return read_bag(write_bag(tmp_path_factory.mktemp("bag") / "b", seconds=4.0))
 
 
+def test_the_models_torch_threads_are_set_when_asked(tiny_bundle):
+    """`EngineConfig.torch_threads` (replay's default 1): on a shared CPU a second torch thread
+    made each plan several times slower. 0 leaves torch's own setting alone."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        load_model_policy(str(tiny_bundle), 0).close()
+        assert torch.get_num_threads() == before
+        load_model_policy(str(tiny_bundle), 1).close()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_model_replay_is_deterministic(tiny_bundle, bag):
     cfg = ReplayConfig(max_frames=6, text_every=6)
     runs = []

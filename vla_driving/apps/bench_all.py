@@ -75,7 +75,7 @@ def _replay(bundle: str, duration_s: float) -> dict:
         run_expert_route(ClosedLoopConfig(seeds=[REPLAY_SEED], duration_s=duration_s),
                          REPLAY_SCENARIO, REPLAY_SEED, record_to=bag_dir)
         bag = read_bag(bag_dir, BagTopics().for_cameras(list(cfg.cameras)))
-        policies = {"model": load_model_policy(bundle), **baseline_policies()}
+        policies = {"model": load_model_policy(bundle, cfg.torch_threads), **baseline_policies()}
         start = time.perf_counter()
         runs, _ = run_replay([bag], policies, cfg, [])
         wall = time.perf_counter() - start

@@ -83,7 +83,8 @@ def main(args: argparse.Namespace) -> int:
     closed = run.results
     policies = baseline_policies()
     if not args.baseline_only:
-        policies = {MODEL: load_model_policy(str(bundle)), **policies}
+        policies = {MODEL: load_model_policy(str(bundle), ReplayConfig().torch_threads),
+                    **policies}
     episode = out / EPISODES_DIR / f"{args.scenario}_{args.seed}"
     runs, frames = run_replay([read_bag(episode)], policies, ReplayConfig(), [])
     settings = {"title": "Demo: open-loop replay of the expert's route", "bundle":

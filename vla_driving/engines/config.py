@@ -43,6 +43,10 @@ class EngineConfig(Config):
                                      low=1, high=10000)
     intra_op_threads: int = param(0, "ONNX Runtime CPU threads; 0 = library default",
                                   low=0, high=256)
+    torch_threads: int = param(0, "torch CPU threads of the LLM and heads (process-wide); 0 = "
+                               "torch's default, one per core. Where other work shares the "
+                               "cores, 1 is several times faster: a second thread waits on the "
+                               "busier core (docs/evaluation.md)", low=0, high=256)
 
     def validate(self) -> None:
         from vla_driving.engines.device import DEVICE_PATTERN

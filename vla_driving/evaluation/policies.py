@@ -16,13 +16,15 @@ CONSTANT_VELOCITY = "constant_velocity"
 EXPERT_RECORDED = "expert_recorded"
 
 
-def load_model_policy(bundle: str) -> DrivingPolicy:
-    """The bundle's VLA policy without the planner's text thread (replay asks for text itself).
+def load_model_policy(bundle: str, torch_threads: int = 0) -> DrivingPolicy:
+    """The bundle's VLA policy without the planner's text thread (replay asks for text itself);
+    `torch_threads` as `EngineConfig.torch_threads` (0: torch's default).
 
     Raises PolicyUnavailableError naming the reason (missing bundle, missing backend)."""
+    from vla_driving.engines.config import EngineConfig
     from vla_driving.policy.factory import load_vla_policy
 
-    return load_vla_policy(bundle)
+    return load_vla_policy(bundle, EngineConfig(torch_threads=torch_threads))
 
 
 def baseline_policies() -> dict[str, DrivingPolicy]:

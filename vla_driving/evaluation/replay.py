@@ -56,6 +56,9 @@ class ReplayConfig(Config):
                             "reference QA, the frame's questions) every N cycles (0: never)",
                             low=0)
     seed: int = param(0, "seed of the corruptions", low=0)
+    torch_threads: int = param(1, "torch threads of the model (0: one per core); one was "
+                               "faster on this 2-core machine, idle and loaded "
+                               "(docs/evaluation.md)", low=0, high=256)
 
     def planner_config(self) -> PlannerConfig:
         ingest = IngestConfig(cameras=list(self.cameras), history=self.history,

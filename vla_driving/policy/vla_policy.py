@@ -61,7 +61,8 @@ class VlaPolicy(DrivingPolicy):
     @classmethod
     def from_bundle(cls, path: str | Path, engine_cfg=None) -> "VlaPolicy":
         from vla_driving.policy.bundle_loader import load_bundle
-        return cls(load_bundle(path, engine_cfg))
+        threads = engine_cfg.torch_threads if engine_cfg is not None else None
+        return cls(load_bundle(path, engine_cfg), num_threads=threads)
 
     def _encoder_start(self, module, args) -> None:
         self._timing.start = time.perf_counter()
