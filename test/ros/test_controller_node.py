@@ -105,7 +105,7 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
 
 def test_a_lockstep_controller_ticks_on_its_timer_until_a_bridge_announces_steps(ros_context):
     """Configured for lockstep (the sim profile) but driven by a simulator that announces no
-    steps, it commands on its timer as before; once steps are announced, one command per step,
+    steps, it commands on its timer after lockstep_wait_s; once steps are announced, one command per step,
     sent when that step's odometry is in (a harness of someone else's keeps working)."""
     from geometry_msgs.msg import TwistStamped
     from nav_msgs.msg import Odometry
@@ -117,24 +117,31 @@ def test_a_lockstep_controller_ticks_on_its_timer_until_a_bridge_announces_steps
     from vla_driving.ros.qos import LOCKSTEP_QOS
     from vla_driving.types import EgoState
 
-    node = controller(ros_context, output="twist", lockstep_topic="/sim/lockstep")
+    started = time.monotonic()
+    node = controller(ros_context, output="twist", lockstep_topic="/sim/lockstep",
+                      lockstep_wait_s=1.0)
     feeder = Node("feeder", context=ros_context)
     clock = feeder.create_publisher(Clock, "/clock", 10)
     odom = feeder.create_publisher(Odometry, "/odom", 10)
     steps = feeder.create_publisher(String, "/sim/lockstep", LOCKSTEP_QOS)
-    twists = []
+    twists, first = [], []
     feeder.create_subscription(TwistStamped, "/vla/control", twists.append, 100)
+    feeder.create_subscription(TwistStamped, "/vla/control",
+                               lambda m: first or first.append(time.monotonic()), 100)
     executor, thread = spin_in_background(ros_context, node, feeder)
     try:
         assert wait_until(lambda: min(p.get_subscription_count() for p in (clock, odom, steps))
                           > 0 and feeder.count_publishers("/vla/control") > 0, 10.0)
-        now = NS
-        for _ in range(10):          # no announcements: the timer commands
-            now += STEP_NS
+        now, deadline = NS, time.monotonic() + 10.0
+        while len(twists) < 5 and time.monotonic() < deadline:   # no announcements: the timer
+            now += STEP_NS                                        # commands (on sim time)
             odom.publish(odometry_msg(EgoState(now, x=now / NS * 8.0, speed=8.0)))
             clock.publish(Clock(clock=ns_to_stamp(now)))
             time.sleep(0.02)
-        assert wait_until(lambda: len(twists) >= 5, 5.0), "timer commands without a bridge"
+        assert len(twists) >= 5, "timer commands without a bridge"
+        # ... but only once lockstep_wait_s passed without a bridge's hello (a hello that is
+        # still on its way must not find the simulator stepped on timer commands)
+        assert first and first[0] - started >= 1.0
         steps.publish(String(data='{"now_ns": -1, "plan_ns": -1}'))     # a bridge says hello
         assert wait_until(lambda: node.lockstep.active, 5.0)
         time.sleep(0.2)

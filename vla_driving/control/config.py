@@ -68,7 +68,8 @@ class ControllerConfig(Config):
     lockstep_topic: str = param("", "lockstep with a simulator bridge: command once per step it "
                                 "announces here ({now_ns, plan_ns} JSON), when the odometry of "
                                 "that step and the announced plan have arrived, instead of on "
-                                "the rate_hz timer ('' = timer)")
+                                "the rate_hz timer ('' = timer); the timer stands in only when "
+                                "nothing was announced lockstep_wait_s after start")
     lockstep_wait_s: float = param(5.0, "lockstep: wall time to wait for the announced plan or "
                                    "odometry before commanding without it (counted as late; "
                                    "the bridge's own plan wait is 5 s too)", low=0.01,

@@ -57,6 +57,7 @@ class ControllerNode(Node):
         self.create_subscription(String, self.cfg.status_topic, self._on_status, COMMAND_QOS)
         self.timer = self.create_timer(1.0 / self.cfg.rate_hz, self._tick)
         self.lockstep = LockstepGate(self.cfg.lockstep_wait_s) if self.cfg.lockstep_topic else None
+        self._started_wall = time.monotonic()
         if self.lockstep is not None:
             # once a bridge announces steps: one command per step (the timer stays for a
             # simulator that announces none); a wall timer bounds the wait for a step's inputs
@@ -123,8 +124,11 @@ class ControllerNode(Node):
         now = self._now_ns()
         if now == 0:
             return  # use_sim_time and no /clock yet
-        if self.lockstep is not None and self.lockstep.active:
-            return  # the bridge announces the steps
+        if self.lockstep is not None and (
+                self.lockstep.active
+                or time.monotonic() - self._started_wall < self.cfg.lockstep_wait_s):
+            return  # the bridge announces the steps (its hello may still be on its way: a
+            # timer command before it steps the simulator on whatever plan is in, unrepeatably)
         self._command(now)
 
     def _command(self, now: int) -> None:
