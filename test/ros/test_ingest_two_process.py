@@ -62,9 +62,17 @@ def test_sets_from_a_publisher_process_have_its_stamps():
     assert len(sets) >= 0.8 * sent["ticks"], (len(sets), sent["ticks"])
     for synced in sets:
         assert synced.stamp_ns in stamps and not synced.degraded
-        assert {c: f.stamp_ns for c, f in synced.frames.items()} == dict.fromkeys(
-            cameras, synced.stamp_ns)
+        for camera, frame in synced.frames.items():
+            assert frame.stamp_ns in stamps
+            # a view whose frame came after the set's wait is *held*: the sync reuses its
+            # previous frame and says so (CI saw one on a loaded machine); every other view
+            # carries the set's own stamp
+            if camera in synced.held:
+                assert frame.stamp_ns < synced.stamp_ns
+            else:
+                assert frame.stamp_ns == synced.stamp_ns
         assert synced.frames["rear"].image.shape == (32, 48, 3)
+    assert sum(bool(s.held) for s in sets) <= 0.2 * len(sets)
     stats = node.ingest.stats()
     assert stats["sources"]["front"]["rejected"] == {} and stats["dropped"] == {"front": 0,
                                                                                  "rear": 0}
