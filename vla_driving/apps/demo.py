@@ -81,12 +81,12 @@ def main(args: argparse.Namespace) -> int:
     started = time.monotonic()
     run = run_closed_loop(cfg, planners, [], expert=True, record=out / EPISODES_DIR)
     closed = run.results
+    replay_cfg = ReplayConfig()
     policies = baseline_policies()
     if not args.baseline_only:
-        policies = {MODEL: load_model_policy(str(bundle), ReplayConfig().torch_threads),
-                    **policies}
+        policies = {MODEL: load_model_policy(str(bundle), replay_cfg.torch_threads), **policies}
     episode = out / EPISODES_DIR / f"{args.scenario}_{args.seed}"
-    runs, frames = run_replay([read_bag(episode)], policies, ReplayConfig(), [])
+    runs, frames = run_replay([read_bag(episode)], policies, replay_cfg, [])
     settings = {"title": "Demo: open-loop replay of the expert's route", "bundle":
                 "(baselines only)" if args.baseline_only else str(bundle), "seed": args.seed,
                 "scenario": args.scenario}
