@@ -118,6 +118,13 @@ def test_past_positions_agree_with_the_labels_from_the_start_of_a_run():
         gap.past(EgoState(k * NS_PER_S // 10, x=0.5 * k, speed=5.0))
     late = gap.past(EgoState(29 * NS_PER_S // 10, x=20.0, speed=5.0))
     np.testing.assert_allclose(late[:, 0], [-15.5, -13.0, -10.5, -2.5], atol=1e-4)
+    # ... also right after the first state: at 2.1 s with states at 0 and 2.0 s only, the
+    # -1.5 s time (0.6 s) is after the first state and 0.6 s from it, a gap: extrapolated
+    early = EgoHistory()
+    early.past(EgoState(0, x=0.0, speed=5.0))
+    early.past(EgoState(2 * NS_PER_S, x=10.0, speed=5.0))
+    after = early.past(EgoState(21 * NS_PER_S // 10, x=10.5, speed=5.0))
+    np.testing.assert_allclose(after[:, 0], [-10.5, -7.5, -5.0, -2.5], atol=1e-4)
 
 
 def _default_manifest() -> dict:

@@ -117,11 +117,13 @@ class EgoHistory:
         first = min(states, key=lambda e: e.stamp_ns)
         for i in range(NUM_PAST):
             t_ns = ego.stamp_ns - int((NUM_PAST - i) * WAYPOINT_DT_S * NS_PER_S)
-            older = first if t_ns <= first.stamp_ns else min(
-                states, key=lambda e: abs(e.stamp_ns - t_ns))
-            if older is not first and abs(older.stamp_ns - t_ns) > WAYPOINT_DT_S * NS_PER_S / 2:
-                out[i] = (-(ego.speed * (ego.stamp_ns - t_ns) / NS_PER_S), 0.0)  # constant velocity
-                continue
+            if t_ns <= first.stamp_ns:
+                older = first                           # before the run: its first pose
+            else:
+                older = min(states, key=lambda e: abs(e.stamp_ns - t_ns))
+                if abs(older.stamp_ns - t_ns) > WAYPOINT_DT_S * NS_PER_S / 2:   # a gap
+                    out[i] = (-(ego.speed * (ego.stamp_ns - t_ns) / NS_PER_S), 0.0)
+                    continue
             dx, dy = older.x - ego.x, older.y - ego.y
             out[i] = (c * dx + s * dy, -s * dx + c * dy)
         return out
