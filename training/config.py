@@ -70,6 +70,9 @@ class StageConfig(Config):
     grad_clip: float = param(1.0, "gradient norm clip (0 = off)", low=0.0)
     text_per_batch: int = param(0, "drive task: samples per batch that also get the (long) text "
                                 "target; the others train the action head only (0 = all)", low=0)
+    aux_per_batch: int = param(0, "caption/qa tasks of a stage that also drives: samples per "
+                               "batch that get them, so the text skills stay alive at a fraction "
+                               "of the CPU time (0 = every sample that has one)", low=0)
     checkpoint_every: int = param(0, "also save every N steps (0 = only at the end)", low=0)
     stop_after: int = param(0, "end the stage after this many steps, on the learning-rate "
                             "schedule of `steps` (0 = run all `steps`): reproduces a run stopped "

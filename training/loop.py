@@ -122,7 +122,8 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     for step in range(1, last + 1):
         batch = next(data)
         loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
-                                 stage.weights, rng, stage.text_per_batch, teachers)
+                                 stage.weights, rng, stage.text_per_batch, teachers,
+                                 stage.aux_per_batch)
         accelerator.backward(loss)
         _optimizer_step(accelerator, optimizer, scheduler, params, stage, ema)
         history.append(float(loss.detach()))

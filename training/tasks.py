@@ -117,10 +117,11 @@ def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights
 
 def batch_loss(model, model_cfg, tokenizer: TextTokenizer, batch: dict, tasks: list[str],
                weights: LossWeights, rng: random.Random, text_per_batch: int = 0,
-               teachers=None) -> tuple[torch.Tensor, dict[str, float]]:
+               teachers=None, aux_per_batch: int = 0) -> tuple[torch.Tensor, dict[str, float]]:
     """Weighted sum of the stage's task losses on one batch (model may be DDP-wrapped).
 
-    `teachers` (`distill.Teachers`) adds the distillation term to the drive task.
+    `teachers` (`distill.Teachers`) adds the distillation term to the drive task;
+    `aux_per_batch` > 0 limits caption/qa to that many of the batch's samples that have them.
     """
     images = normalise_images(batch["images"], model_cfg.vision)
     terms: dict[str, torch.Tensor] = {}
@@ -133,6 +134,9 @@ def batch_loss(model, model_cfg, tokenizer: TextTokenizer, batch: dict, tasks: l
             keep, prompts, tgts = qa_inputs(batch, tokenizer, rng)
         else:
             keep, prompts, tgts = caption_inputs(batch, tokenizer)
+        if aux_per_batch:
+            keep, tgts = keep[:aux_per_batch], tgts[:aux_per_batch]
+            prompts = prompts[:aux_per_batch]
         if not keep:
             continue
         sub = select(batch, keep)
