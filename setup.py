@@ -27,7 +27,8 @@ INTERFACES = [
     "ros-kilted-ament-package",
     "catkin_pkg",
 ]
-SIM = ["highway-env==1.12.1", "pygame-ce"]
+# panda3d: the perspective cameras (vla_driving.sim.perspective), offscreen EGL on Mesa.
+SIM = ["highway-env==1.12.1", "pygame-ce", "panda3d==1.10.16"]
 RUNTIME = [
     "numpy>=1.24",
     "pyyaml>=6",

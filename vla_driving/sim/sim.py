@@ -72,7 +72,9 @@ class Sim:
         self.expert: ShadowExpert | None = None
         renderer = HighwayEnvRenderer if cfg.look == HIGHWAY_ENV_LOOK else BevRenderer
         self.renderers = {name: renderer(cfg.image_size, span, cfg.ego_row_fraction)
-                          for name, span in zip(cfg.cameras, cfg.camera_spans_m)}
+                          for name, span in cfg.bev_spans().items()}
+        self._road_key = object()       # the perspective renderer rebuilds the road on a new one
+        self._cameras_on = True         # False on a clone
         self._ids: dict[int, int] = {}
         self.steps = 0
 
@@ -101,6 +103,7 @@ class Sim:
         self._render_lanes = [SimpleNamespace(
             center_np=np.array(g.centerline), bounds_np=[np.array(b) for b in g.boundaries],
             line_types=g.line_types, width=g.width) for g in self.lanes]
+        self._road_key = object()
         self._ids.clear()
         self.steps = 0
 
@@ -110,10 +113,11 @@ class Sim:
         shadow expert forward on clones to label the states a policy drove into."""
         self._require_reset()
         renderers, self.renderers = self.renderers, {}
+        self._cameras_on = False
         try:
             return copy.deepcopy(self)
         finally:
-            self.renderers = renderers
+            self.renderers, self._cameras_on = renderers, True
 
     def expert_future(self, command: str, horizon_s: float) -> dict:
         """Where the shadow expert would drive from this state under `command` over
@@ -211,8 +215,17 @@ class Sim:
         return steering_to_ros(self.ego.steering)
 
     def render_cameras(self) -> dict[str, np.ndarray]:
-        """One image per camera (H x W x 3 uint8) in the configured look; none on a clone."""
+        """One image per camera (H x W x 3 uint8) in `cfg.cameras` order: bird's-eye views in
+        the configured look, perspective cameras from the process's panda3d renderer."""
         self._require_reset()
+        if not self._cameras_on:
+            return {}
+        images = self._render_bev()
+        if self.cfg.perspective_cameras:
+            images.update(self._render_perspective())
+        return {name: images[name] for name in self.cfg.cameras}
+
+    def _render_bev(self) -> dict[str, np.ndarray]:
         if self.cfg.look == HIGHWAY_ENV_LOOK:
             return {name: r.render(self.env.road, self.ego) for name, r in self.renderers.items()}
         s = self.ego_state()
@@ -220,6 +233,15 @@ class Sim:
         boxes.append(self._box(self.ego))
         return {name: r.render((s.x, s.y, s.yaw), self._render_lanes, boxes)
                 for name, r in self.renderers.items()}
+
+    def _render_perspective(self) -> dict[str, np.ndarray]:
+        from vla_driving.sim.perspective import shared_renderer
+
+        s = self.ego_state()
+        boxes = [self._box3d(o) for o in self._objects() if o is not self.ego]
+        return shared_renderer().render(self.cfg.perspective, self.cfg.perspective_cameras,
+                                        (s.x, s.y, s.yaw), self._render_lanes, self._road_key,
+                                        boxes)
 
     def ground_truth(self) -> GroundTruth:
         self._require_reset()
@@ -251,6 +273,16 @@ class Sim:
 
     def _agent_id(self, obj) -> int:
         return self._ids.setdefault(id(obj), len(self._ids) + 1)
+
+    def _box3d(self, obj):
+        """(x, y, yaw, length, width, height, rgb): a colour of its own per agent."""
+        from vla_driving.sim.perspective import OBSTACLE_COLOUR, PALETTE, box_height
+
+        x, y = xy_to_ros(obj.position)
+        vehicle = hasattr(obj, "target_speed")
+        rgb = PALETTE[self._agent_id(obj) % len(PALETTE)] if vehicle else OBSTACLE_COLOUR
+        return float(x), float(y), yaw_to_ros(obj.heading), float(obj.LENGTH), float(obj.WIDTH), \
+            box_height(float(obj.LENGTH), vehicle), rgb
 
     def _box(self, obj):
         x, y = xy_to_ros(obj.position)
