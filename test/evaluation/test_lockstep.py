@@ -60,3 +60,31 @@ def test_a_camera_corruption_reaches_the_planner_in_the_lockstep_loop():
     run_lockstep_route(cfg, "highway", 1001, "cv", blind, CV, corruption=("camera_crash", 5))
     assert len(blind.brightest) == len(clean.brightest) >= 8
     assert min(clean.brightest) > 0 and max(blind.brightest) == 0   # both cameras dead
+
+
+def test_lockstep_plans_on_perspective_cameras_with_their_camera_infos():
+    """Issue 16: the bridge's perspective views and CameraInfo reach a planner that checks them."""
+    pytest.importorskip("panda3d", reason="panda3d not installed (the `sim` extra)")
+    import dataclasses
+
+    from vla_driving.evaluation.lockstep import LockstepLoop
+    from vla_driving.policy.planner_config import PlannerConfig
+
+    cfg = ClosedLoopConfig(seeds=[1001], duration_s=2.0)
+    bridge, planner, controller = profile_configs(cfg, "highway", 1001, CV)
+    sim = dataclasses.replace(bridge.sim, cameras=["front", "front_left"], camera_spans_m=[])
+    bridge = dataclasses.replace(bridge, sim=sim)
+    planner = PlannerConfig.from_dict({**planner.to_dict(), "ingest": {
+        **planner.ingest.to_dict(), "cameras": ["front", "front_left"],
+        "camera_info_cameras": ["front", "front_left"]}})
+    policy = make_policy(planner)
+    loop = LockstepLoop(bridge, planner, controller, policy)
+    try:
+        for _ in range(8):
+            loop.step()
+        sources = loop.planner.ingest.stats()["sources"]
+        assert sources["front"]["accepted"] == 4 and sources["front"]["rejected"] == {}
+        assert loop.images["front"].shape == (180, 320, 3) and loop.plans >= 3
+    finally:
+        loop.close()
+        policy.close()

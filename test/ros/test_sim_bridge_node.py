@@ -64,3 +64,43 @@ def test_bridge_publishes_the_carla_layout_and_steps_only_on_commands(ros_contex
         thread.join(timeout=5.0)
         node.destroy_node()
         probe.destroy_node()
+
+
+def test_bridge_publishes_a_camera_info_beside_each_perspective_image(ros_context):
+    pytest.importorskip("panda3d", reason="panda3d not installed (the `sim` extra)")
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+    from rclpy.parameter import Parameter
+    from sensor_msgs.msg import CameraInfo, Image
+
+    from vla_driving.ros.sim_bridge_node import SimBridgeNode
+
+    node = SimBridgeNode(context=ros_context, parameter_overrides=[
+        Parameter("sim.cameras", value=["front", "bev_near"]),
+        Parameter("sim.camera_spans_m", value=[40.0]), Parameter("sim.image_size", value=32),
+        Parameter("sim.perspective.width", value=160), Parameter("sim.perspective.height", value=90)])
+    probe = Node("probe", context=ros_context)
+    images, infos = {"front": [], "bev_near": []}, {"front": [], "bev_near": []}
+    for cam in images:
+        probe.create_subscription(Image, f"/carla/ego_vehicle/{cam}/image", images[cam].append, 10)
+        probe.create_subscription(CameraInfo, f"/carla/ego_vehicle/{cam}/camera_info",
+                                  infos[cam].append, 10)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    executor.add_node(probe)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: images["front"] and infos["front"] and images["bev_near"], 10.0)
+        image, info = images["front"][-1], infos["front"][-1]
+        assert (image.width, image.height) == (info.width, info.height) == (160, 90)
+        assert info.header.stamp == image.header.stamp
+        assert info.header.frame_id == image.header.frame_id == "ego_vehicle/front"
+        expect = node.cfg.sim.perspective.camera_info("front")
+        assert list(info.k) == pytest.approx(expect["k"]) and info.distortion_model == "plumb_bob"
+        assert not infos["bev_near"], "a bird's-eye view is no pinhole camera"
+    finally:
+        executor.shutdown(timeout_sec=5.0)
+        thread.join(timeout=5.0)
+        node.destroy_node()
+        probe.destroy_node()

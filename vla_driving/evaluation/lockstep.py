@@ -28,11 +28,13 @@ from vla_driving.evaluation.corruptions import corrupt_sim_cameras
 from vla_driving.policy.base import DrivingPolicy
 from vla_driving.policy.planner import STATUS_ERROR, PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
-from vla_driving.policy.planner_inputs import IMAGE, INSTRUCTION, ODOMETRY
+from vla_driving.policy.planner_inputs import CAMERA_INFO, IMAGE, INSTRUCTION, ODOMETRY
+from vla_driving.sensors.camera_info import CameraInfoFields
 from vla_driving.sensors.decode import RawImage
 from vla_driving.sensors.ingest import Ingest
 from vla_driving.sensors.odometry import OdometryError, OdometryFields, ego_from_odometry
-from vla_driving.sim.bridge import LockstepBridge, SimBridgeConfig
+from vla_driving.configuration import ConfigError
+from vla_driving.sim.bridge import LockstepBridge, SimBridgeConfig, camera_mismatch
 from vla_driving.sim.sim import Control
 from vla_driving.types import EgoState
 
@@ -81,7 +83,8 @@ class LockstepLoop:
         self.controller_cfg = controller_cfg
         if planner_cfg.ingest.transport != "raw":
             raise ValueError("the bridge sends raw images: set ingest.transport to raw")
-        self.sources = {s.slot: s for s in self.planner.sources()}
+        self.sources = {s.slot: s for s in self.planner.sources() if s.kind != CAMERA_INFO}
+        self.info_sources = {s.slot: s for s in self.planner.sources() if s.kind == CAMERA_INFO}
         # the nodes' /clock: the previous step until the planner answered on t (the bridge node
         # starts it one step before its first state)
         self._clock_ns = max(self.bridge.now_ns - int(NS_PER_S / bridge_cfg.sim.step_hz), 1)
@@ -126,7 +129,12 @@ class LockstepLoop:
         if b.camera_due():
             self.images = b.sim.render_cameras()
             for cam, image in self.images.items():
-                inputs.on_input(self.sources[cam], RawImage.rgb8(image), now, clock)
+                if cam in self.info_sources:      # the bridge node's CameraInfo beside it
+                    info = b.cfg.sim.perspective.camera_info(cam)
+                    inputs.on_input(self.info_sources[cam], CameraInfoFields(
+                        info["width"], info["height"], tuple(info["k"])), now, clock)
+                if cam in self.sources:
+                    inputs.on_input(self.sources[cam], RawImage.rgb8(image), now, clock)
             b.cameras_published()
         if inputs.frame_ready():
             self._plan(clock)
@@ -161,7 +169,11 @@ def profile_configs(cfg: ClosedLoopConfig, scenario: str, seed: int,
     controller = ControllerConfig.from_yaml(cfg.profile, CONTROLLER_SECTION).to_dict()
     if cfg.control:
         controller["output"] = cfg.control
-    return bridge_config(cfg, scenario, seed), planner_cfg, ControllerConfig.from_dict(controller)
+    bridge = bridge_config(cfg, scenario, seed)
+    why = camera_mismatch(bridge, planner_cfg.ingest.cameras, planner_cfg.ingest.camera_info_cameras)
+    if why:
+        raise ConfigError(f"{cfg.profile}: {why}")
+    return bridge, planner_cfg, ControllerConfig.from_dict(controller)
 
 
 def run_lockstep_route(cfg: ClosedLoopConfig, scenario: str, seed: int, policy_name: str,

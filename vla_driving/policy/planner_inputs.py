@@ -19,8 +19,9 @@ IMAGE = "image"
 COMPRESSED_IMAGE = "compressed_image"
 ODOMETRY = "odometry"
 INSTRUCTION = "instruction"
+CAMERA_INFO = "camera_info"
 IMAGE_KINDS = (IMAGE, COMPRESSED_IMAGE)
-KINDS = (*IMAGE_KINDS, ODOMETRY, INSTRUCTION)
+KINDS = (*IMAGE_KINDS, CAMERA_INFO, ODOMETRY, INSTRUCTION)
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ class InputSource:
 
 
 def input_sources(cfg: IngestConfig) -> list[InputSource]:
-    """Cameras in model order, then odometry and the instruction."""
+    """Cameras in model order, their camera infos, then odometry and the instruction."""
     image_kind = COMPRESSED_IMAGE if cfg.transport == "compressed" else IMAGE
     return ([InputSource(cfg.topic_for(c), image_kind, c) for c in cfg.cameras]
+            + [InputSource(cfg.camera_info_topic_for(c), CAMERA_INFO, c)
+               for c in cfg.camera_info_cameras]
             + [InputSource(cfg.odometry_topic, ODOMETRY, ODOMETRY),
                InputSource(cfg.instruction_topic, INSTRUCTION, INSTRUCTION)])
 
@@ -61,6 +64,9 @@ class PlannerInputs:
             rejection = self.ingest.on_image(source.slot, fields, stamp_ns, now_ns)
             self._record({"decode": time.perf_counter() - start})
             return rejection
+        if source.kind == CAMERA_INFO:
+            self.ingest.on_camera_info(source.slot, fields)
+            return None
         if source.kind == ODOMETRY:
             return self.ingest.on_odometry(fields, now_ns)
         if source.kind == INSTRUCTION:

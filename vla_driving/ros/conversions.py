@@ -11,10 +11,12 @@ from builtin_interfaces.msg import Time
 from nav_msgs.msg import Odometry
 from std_msgs.msg import String
 from sensor_msgs.msg import CompressedImage as CompressedImageMsg
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CameraInfo, Image
 
-from vla_driving.policy.planner_inputs import COMPRESSED_IMAGE, IMAGE, INSTRUCTION, ODOMETRY
+from vla_driving.policy.planner_inputs import (CAMERA_INFO, COMPRESSED_IMAGE, IMAGE, INSTRUCTION,
+                                              ODOMETRY)
 from vla_driving.constants import FRAME_EGO, FRAME_MAP, NS_PER_S
+from vla_driving.sensors.camera_info import CameraInfoFields
 from vla_driving.sensors.decode import CompressedImage, RawImage
 from vla_driving.sensors.odometry import OdometryFields
 from vla_driving.types import EgoState
@@ -78,6 +80,24 @@ def compressed_msg(data: bytes, stamp_ns: int, frame_id: str, fmt: str) -> Compr
     return msg
 
 
+def camera_info_msg(fields: dict, stamp_ns: int, frame_id: str) -> CameraInfo:
+    """A CameraInfo from `PerspectiveConfig.camera_info` fields (width, height, d, k, r, p)."""
+    msg = CameraInfo()
+    msg.header.stamp = ns_to_stamp(stamp_ns)
+    msg.header.frame_id = frame_id
+    msg.width, msg.height = int(fields["width"]), int(fields["height"])
+    msg.distortion_model = fields["distortion_model"]
+    msg.d = [float(v) for v in fields["d"]]
+    msg.k = [float(v) for v in fields["k"]]
+    msg.r = [float(v) for v in fields["r"]]
+    msg.p = [float(v) for v in fields["p"]]
+    return msg
+
+
+def camera_info_fields(msg: CameraInfo) -> CameraInfoFields:
+    return CameraInfoFields(int(msg.width), int(msg.height), tuple(float(v) for v in msg.k))
+
+
 def odometry_msg(ego: EgoState, frame_id: str = FRAME_MAP,
                  child_frame_id: str = FRAME_EGO) -> Odometry:
     """Odometry for an ego state (pose in `frame_id`, twist in the body frame)."""
@@ -102,6 +122,7 @@ def _stamped(fields_of):
 INPUT_MESSAGES = {
     IMAGE: (Image, _stamped(image_fields)),
     COMPRESSED_IMAGE: (CompressedImageMsg, _stamped(compressed_fields)),
+    CAMERA_INFO: (CameraInfo, _stamped(camera_info_fields)),
     ODOMETRY: (Odometry, lambda msg: (odometry_fields(msg), None)),
     INSTRUCTION: (String, lambda msg: (msg.data, None)),
 }

@@ -17,7 +17,7 @@ from typing import Callable
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from nav_msgs.msg import Odometry
 from rclpy.node import Node
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import String
 
 from vla_driving.constants import NS_PER_S, TOPIC_DIAGNOSTICS
@@ -25,8 +25,8 @@ from vla_driving.sensors.config import CAMERA_PLACEHOLDER, IngestConfig
 from vla_driving.sensors.diagnostics import ingest_statuses
 from vla_driving.sensors.ingest import Ingest, Rejection
 from vla_driving.types import SyncedSet
-from vla_driving.ros.conversions import (compressed_fields, image_fields, image_msg,
-                                         odometry_fields, stamp_to_ns)
+from vla_driving.ros.conversions import (camera_info_fields, compressed_fields, image_fields,
+                                         image_msg, odometry_fields, stamp_to_ns)
 from vla_driving.ros.parameters import declare_config
 from vla_driving.ros.spin import spin_node
 from vla_driving.ros.qos import COMMAND_QOS, DIAGNOSTICS_QOS, SENSOR_QOS, sensor_qos
@@ -62,6 +62,9 @@ class IngestNode(Node):
             self.create_subscription(kind, self.config.topic_for(camera),
                                      self._image_callback(camera, to_fields),
                                      sensor_qos(self.config.queue_depth))
+        for camera in self.config.camera_info_cameras:
+            self.create_subscription(CameraInfo, self.config.camera_info_topic_for(camera),
+                                     self._camera_info_callback(camera), SENSOR_QOS)
         self.create_subscription(Odometry, self.config.odometry_topic, self._on_odometry,
                                  SENSOR_QOS)
         self.create_subscription(String, self.config.instruction_topic, self._on_instruction,
@@ -87,6 +90,9 @@ class IngestNode(Node):
             self.processing_s.append(time.perf_counter() - start)
             self._log(rejection)
         return callback
+
+    def _camera_info_callback(self, camera: str):
+        return lambda msg: self.ingest.on_camera_info(camera, camera_info_fields(msg))
 
     def _on_odometry(self, msg: Odometry) -> None:
         self._log(self.ingest.on_odometry(odometry_fields(msg), self._now_ns()))

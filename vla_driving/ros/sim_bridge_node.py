@@ -18,14 +18,15 @@ from nav_msgs.msg import Odometry
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header, String
 
 from vla_driving.constants import NS_PER_S, TOPIC_CLOCK, TOPIC_DIAGNOSTICS
 from vla_driving.control.adapters import adapter_for
 from vla_driving.sim.bridge import LockstepBridge, SimBridgeConfig
 
-from vla_driving.ros.conversions import image_msg, ns_to_stamp, odometry_msg, stamp_to_ns
+from vla_driving.ros.conversions import (camera_info_msg, image_msg, ns_to_stamp, odometry_msg,
+                                         stamp_to_ns)
 from vla_driving.ros.messages import import_message
 from vla_driving.ros.spin import spin_node
 from vla_driving.ros.parameters import declare_config
@@ -63,6 +64,9 @@ class SimBridgeNode(Node):
         self.odom_pub = self.create_publisher(Odometry, c.odometry_topic, IMAGE_QOS)
         self.image_pubs = {cam: self.create_publisher(Image, c.camera_topic.replace("{camera}", cam),
                                                       IMAGE_QOS) for cam in c.sim.cameras}
+        self.info_pubs = {cam: self.create_publisher(
+            CameraInfo, c.camera_info_topic.replace("{camera}", cam), IMAGE_QOS)
+            for cam in c.sim.perspective_cameras}
         self.instruction_pub = self.create_publisher(String, c.instruction_topic, COMMAND_QOS)
         self.diag_pub = self.create_publisher(DiagnosticArray, TOPIC_DIAGNOSTICS, DIAGNOSTICS_QOS)
         self.lockstep_pub = self.create_publisher(String, c.lockstep_topic, LOCKSTEP_QOS) \
@@ -163,7 +167,11 @@ class SimBridgeNode(Node):
         self.odom_pub.publish(odometry_msg(ego, self.cfg.map_frame, self.cfg.ego_frame))
         if b.camera_due():
             for cam, image in b.sim.render_cameras().items():
-                self.image_pubs[cam].publish(image_msg(image, now, f"{self.cfg.ego_frame}/{cam}"))
+                frame = f"{self.cfg.ego_frame}/{cam}"
+                if cam in self.info_pubs:     # beside its image, as carla-ros-bridge does
+                    self.info_pubs[cam].publish(camera_info_msg(
+                        self.cfg.sim.perspective.camera_info(cam), now, frame))
+                self.image_pubs[cam].publish(image_msg(image, now, frame))
             b.cameras_published()
 
     def _publish_diagnostics(self, status) -> None:

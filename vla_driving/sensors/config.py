@@ -11,6 +11,7 @@ CAMERA_PLACEHOLDER = "{camera}"
 TRANSPORTS = ("raw", "compressed")
 DEFAULT_CAMERAS = ["bev_near", "bev_far"]
 DEFAULT_CAMERA_TOPIC = "/carla/ego_vehicle/{camera}/image"
+DEFAULT_CAMERA_INFO_TOPIC = "/carla/ego_vehicle/{camera}/camera_info"
 
 
 @dataclass
@@ -40,6 +41,11 @@ class IngestConfig(Config):
     transport: str = param("raw", "raw: sensor_msgs/Image on camera_topic; compressed: "
                                   "sensor_msgs/CompressedImage on camera_topic + '/compressed'",
                            choices=TRANSPORTS)
+    camera_info_cameras: list[str] = param([], "cameras whose frames need a sensor_msgs/"
+                                           "CameraInfo of the same size (perspective cameras); "
+                                           "their frames are refused until one arrived")
+    camera_info_topic: str = param(DEFAULT_CAMERA_INFO_TOPIC, "CameraInfo topic template of "
+                                   "camera_info_cameras ({camera} is replaced)")
     odometry_topic: str = param(TOPIC_ODOMETRY, "nav_msgs/Odometry topic")
     synced_topic: str = param("", "camera_ingest only: republish every synchronised set for other "
                               "nodes as raw rgb8 images stamped with the set's time on this "
@@ -82,7 +88,17 @@ class IngestConfig(Config):
         topic = self.camera_topic.replace(CAMERA_PLACEHOLDER, camera)
         return topic + "/compressed" if self.transport == "compressed" else topic
 
+    def camera_info_topic_for(self, camera: str) -> str:
+        return self.camera_info_topic.replace(CAMERA_PLACEHOLDER, camera)
+
     def validate(self) -> None:
+        unknown = [c for c in self.camera_info_cameras if c not in self.cameras]
+        if unknown:
+            raise ConfigError(f"camera_info_cameras: {unknown} not in cameras {self.cameras}")
+        if self.camera_info_cameras and CAMERA_PLACEHOLDER not in self.camera_info_topic \
+                and len(self.camera_info_cameras) > 1:
+            raise ConfigError(f"camera_info_topic={self.camera_info_topic!r}: needs "
+                              f"{CAMERA_PLACEHOLDER} with more than one camera")
         if len(set(self.cameras)) != len(self.cameras):
             raise ConfigError(f"cameras={self.cameras!r}: names must be unique")
         if any(not c or "/" in c for c in self.cameras):

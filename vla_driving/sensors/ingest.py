@@ -24,6 +24,8 @@ import numpy as np
 
 from vla_driving.constants import NS_PER_S
 from vla_driving.types import EgoState, Frame, SyncedSet
+from vla_driving.sensors.camera_info import (REASON_CAMERA_INFO, CameraInfoFields,
+                                              camera_info_mismatch)
 from vla_driving.sensors.config import IngestConfig
 from vla_driving.sensors.decode import CompressedImage, DecodeError, DecodeLimits, RawImage, decode
 from vla_driving.sensors.odometry import OdometryError, OdometryFields, ego_from_odometry
@@ -96,6 +98,7 @@ class Ingest:
         self.last_rejection: Rejection | None = None
         self._set_listeners = [on_set] if on_set is not None else []
         self._last_stamp: dict[str, int] = {}
+        self.camera_infos: dict[str, CameraInfoFields] = {}   # the newest per camera
         self._last_now = 0
         self._lock = threading.RLock()  # re-entrant: on_set may read history()
 
@@ -120,11 +123,22 @@ class Ingest:
                 return self._reject(camera, exc.reason, exc.detail)
             except Exception as exc:  # noqa: BLE001 - a decoder bug must not stop the cameras
                 return self._reject(camera, REASON_UNEXPECTED, f"{type(exc).__name__}: {exc}")
+            if camera in self.config.camera_info_cameras:
+                bad = camera_info_mismatch(camera, self.camera_infos.get(camera),
+                                           image.shape[1], image.shape[0],
+                                           self.config.camera_info_topic_for(camera))
+                if bad:
+                    return self._reject(camera, REASON_CAMERA_INFO, bad)
             self._last_stamp[camera] = stamp_ns
             self.counters[camera].accepted += 1
             sets = self.sync.add(Frame(camera, stamp_ns, image, received), now_ns)
             self._publish(sets, now_ns)
         return None
+
+    def on_camera_info(self, camera: str, info: CameraInfoFields) -> None:
+        """The camera's calibration; its next frames are checked against it (size, pinhole)."""
+        with self._lock:
+            self.camera_infos[camera] = info
 
     def on_odometry(self, odom: OdometryFields, now_ns: int) -> Rejection | None:
         with self._lock:

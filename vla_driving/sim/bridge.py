@@ -50,6 +50,9 @@ class SimBridgeConfig(Config):
     camera_every: int = param(2, "publish camera images every N steps", low=1, high=100)
     camera_topic: str = param("/carla/ego_vehicle/{camera}/image", "sensor_msgs/Image topic "
                               "template ({camera} is replaced)")
+    camera_info_topic: str = param("/carla/ego_vehicle/{camera}/camera_info", "sensor_msgs/"
+                                   "CameraInfo topic template of the perspective cameras, "
+                                   "published with each of their images")
     odometry_topic: str = param("/carla/ego_vehicle/odometry", "nav_msgs/Odometry output")
     control_topic: str = param("/vla/control", "control command input (type: control_type)")
     control_type: str = param("twist", "control message consumed: twist (speed + yaw rate), "
@@ -67,6 +70,21 @@ class SimBridgeConfig(Config):
                                          low=0.05, high=5.0)
     reset_on_done: bool = param(True, "start a new episode (seed + 1) when this one ends")
     sim: SimConfig = param(SimConfig(), "simulator settings")
+
+
+def camera_mismatch(bridge: SimBridgeConfig, cameras: list[str],
+                    camera_info_cameras: list[str] = ()) -> str:
+    """Why an ingest reading `cameras` (and CameraInfo of `camera_info_cameras`) from this
+    bridge would starve ('' when it would not): one line naming the camera."""
+    for camera in cameras:
+        if camera not in bridge.sim.cameras:
+            return (f"camera {camera!r}: the planner reads it, the bridge's sim.cameras "
+                    f"{bridge.sim.cameras} lacks it")
+    for camera in camera_info_cameras:
+        if camera not in bridge.sim.perspective_cameras:
+            return (f"camera {camera!r}: the planner needs its CameraInfo, the bridge publishes "
+                    f"CameraInfo only for its perspective cameras {bridge.sim.perspective_cameras}")
+    return ""
 
 
 def control_from_twist(speed_cmd: float, yaw_rate_cmd: float, speed: float, cfg: SimBridgeConfig
@@ -217,3 +235,7 @@ class LockstepBridge:
 
     def close(self) -> None:
         self.sim.close()
+        if self.cfg.sim.perspective_cameras:    # the process's panda3d context and buffers
+            from vla_driving.sim.perspective import close_shared_renderer
+
+            close_shared_renderer()

@@ -53,6 +53,13 @@ def shared_renderer() -> "PerspectiveRenderer":
         return _shared
 
 
+def close_shared_renderer() -> None:
+    """Free the process's renderer, if one was made (the next `shared_renderer()` makes one)."""
+    with _shared_lock:
+        if _shared is not None:
+            _shared.close()
+
+
 class PerspectiveRenderer:
     """One GL context; a buffer per camera (made on first use); the scene graph they share."""
 
