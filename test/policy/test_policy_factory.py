@@ -50,3 +50,14 @@ def test_the_configured_device_reaches_the_bundle_loader():
     cfg = PlannerConfig.from_dict({"bundle": str(root), "engine": {"device": "cuda"}})
     with pytest.raises(PolicyUnavailableError, match="'cuda': no CUDA GPU is visible"):
         make_policy(cfg)
+
+
+def test_camera_mismatch_names_the_views_the_profile_lacks():
+    from vla_driving.policy.factory import camera_mismatch
+
+    assert camera_mismatch(("front", "bev_near"), ("front", "bev_near")) == ""
+    assert camera_mismatch((), ("front",)) == ""
+    assert camera_mismatch(("front", "front_left"), ("bev_near", "front")) == (
+        "the bundle expects cameras ['front', 'front_left']; the profile's ingest.cameras "
+        "['bev_near', 'front'] lacks 'front_left'")
+    assert "in this order" in camera_mismatch(("a", "b"), ("b", "a"))

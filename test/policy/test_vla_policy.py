@@ -68,8 +68,10 @@ def test_nan_head_output_raises_instead_of_planning(bundle):
 
 def test_factory_reasons_for_unusable_bundles(bundle, tmp_path):
     cfg = PlannerConfig(bundle=str(bundle), ingest={"cameras": ["front", "back"]})
-    with pytest.raises(PolicyUnavailableError, match="expects cameras"):
+    with pytest.raises(PolicyUnavailableError, match="expects cameras") as err:
         make_policy(cfg)
+    assert "ingest.cameras ['front', 'back'] lacks '" in str(err.value)    # names the view
+    assert "\n" not in str(err.value)
     altered = tmp_path / "altered"
     shutil.copytree(bundle, altered)
     weights = altered / "policy.safetensors"

@@ -26,6 +26,17 @@ CASES = [
     (lambda t: t + "\nvla_planner: [unclosed\n", r"profile.yaml:\d+:\d+: invalid YAML"),
     (lambda t: "", r"profile.yaml: empty profile"),
     (lambda t: t.replace("vla_bringup:", "vla_brinup:"), r"profile.yaml:\d+:1: vla_brinup: unknown section"),
+    # issue 16: a view the planner reads that the bridge does not render, a CameraInfo it
+    # never publishes (bird's-eye views have none)
+    (lambda t: t.replace("      cameras: [bev_near, bev_far]\n      camera_topic",
+                         "      cameras: [bev_near, front]\n      camera_topic"),
+     r"profile.yaml: vla_planner: camera 'front': the planner reads it, the bridge's "
+     r"sim.cameras \['bev_near', 'bev_far'\] lacks it"),
+    (lambda t: t.replace("      cameras: [bev_near, bev_far]\n      camera_topic",
+                         "      cameras: [bev_near, bev_far]\n      camera_info_cameras: "
+                         "[bev_far]\n      camera_topic"),
+     r"vla_planner: camera 'bev_far': the planner needs its CameraInfo, the bridge publishes "
+     r"CameraInfo only for its perspective cameras \[\]"),
 ]
 
 

@@ -27,11 +27,10 @@ def make_policy(cfg: PlannerConfig, warm_up: bool = True) -> DrivingPolicy:
         inner: DrivingPolicy = ConstantVelocityPolicy()
     else:
         inner = load_vla_policy(cfg.bundle, cfg.engine)
-        cameras = tuple(getattr(inner, "cameras", ()))
-        if cameras and cameras != tuple(cfg.ingest.cameras):
+        why = camera_mismatch(tuple(getattr(inner, "cameras", ())), tuple(cfg.ingest.cameras))
+        if why:
             inner.close()
-            raise PolicyUnavailableError(f"{cfg.bundle}: the bundle expects cameras {list(cameras)}, "
-                                         f"ingest.cameras is {list(cfg.ingest.cameras)}")
+            raise PolicyUnavailableError(f"{cfg.bundle}: {why}")
     if cfg.record_path:
         inner = Recorder(inner, cfg.record_path)
     policy = TextScheduled(inner, cfg.text_period_s)
@@ -45,6 +44,19 @@ def make_policy(cfg: PlannerConfig, warm_up: bool = True) -> DrivingPolicy:
         log.info("policy %s warmed up in %.0f ms", policy.bundle_id or cfg.policy,
                  policy.warm_up_s * 1000)
     return policy
+
+
+def camera_mismatch(bundle: tuple[str, ...], profile: tuple[str, ...]) -> str:
+    """Why the profile's cameras cannot feed the bundle ('' when they can): the views it lacks
+    by name, else the order the bundle reads them in."""
+    if not bundle or bundle == profile:
+        return ""
+    missing = [c for c in bundle if c not in profile]
+    if missing:
+        return (f"the bundle expects cameras {list(bundle)}; the profile's ingest.cameras "
+                f"{list(profile)} lacks {', '.join(map(repr, missing))}")
+    return f"the bundle expects cameras {list(bundle)} in this order, ingest.cameras is " \
+        f"{list(profile)}"
 
 
 def resolve_bundle(bundle: str) -> Path:

@@ -84,6 +84,7 @@ def check_profile(path: str | Path) -> BringupConfig:
                           f"{', '.join([BRINGUP_SECTION, *NODE_CONFIGS])})")
     if BRINGUP_SECTION not in doc:
         raise ConfigError(f"{path}: no '{BRINGUP_SECTION}' section (it names the nodes to start)")
+    configs: dict = {}
     for name, cls in [(BRINGUP_SECTION, BringupConfig)] + [
             (n, getattr(importlib.import_module(m), c)) for n, (m, c) in NODE_CONFIGS.items()
             if n in doc]:
@@ -91,9 +92,23 @@ def check_profile(path: str | Path) -> BringupConfig:
             cfg = cls.from_yaml(path, name)
         except ConfigError as exc:
             raise locate_error(exc, path, name) from None
-        if name == BRINGUP_SECTION:
-            bringup = cfg
-    return bringup
+        configs[name] = cfg
+    _check_cameras(path, configs)
+    return configs[BRINGUP_SECTION]
+
+
+def _check_cameras(path: Path, configs: dict) -> None:
+    """A simulator profile's planner and ingest read only views the bridge renders."""
+    from vla_driving.sim.bridge import camera_mismatch
+
+    bridge = configs.get("sim_bridge")
+    for name in ("vla_planner", "camera_ingest"):
+        cfg = configs.get(name)
+        ingest = getattr(cfg, "ingest", cfg)
+        why = camera_mismatch(bridge, ingest.cameras, ingest.camera_info_cameras) \
+            if bridge is not None and ingest is not None else ""
+        if why:
+            raise ConfigError(f"{path}: {name}: {why}")
 
 
 class Stack:
