@@ -27,7 +27,7 @@ from vla_driving.evaluation.sweep import task_policy
 from vla_driving.sim import command_text
 
 from ..data import messages as M
-from ..data.episode import BAG_VERSION, PLUGINS, BagOut, write_frame
+from ..data.episode import BAG_VERSION, PLUGINS, BagOut, camera_infos, write_frame
 from ..data.gen_config import GenerateConfig
 from ..data.references import add_reference_texts
 
@@ -85,7 +85,8 @@ def run_rollout(cfg_dict: dict, task: RolloutTask) -> dict:
     frames = expert_steps = interventions = 0
     try:
         with Writer(path, version=BAG_VERSION, storage_plugin=PLUGINS[gen.storage]) as writer:
-            out = BagOut(writer, sim.cfg.cameras, extra=((TP.TOPIC_SIM_EXPERT_FUTURE, M.STRING),))
+            out = BagOut(writer, sim.cfg.cameras, extra=((TP.TOPIC_SIM_EXPERT_FUTURE, M.STRING),),
+                         infos=camera_infos(sim.cfg))
             _header(out, sim, task, offset)
             track_step(tracker, sim, None, task.command)
             expert_on = False

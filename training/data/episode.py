@@ -1,9 +1,10 @@
 """One simulator episode, driven by the shadow expert under a command schedule, into a rosbag2.
 
-Topics and types are what a vehicle records (carla-ros-bridge layout) plus the simulator's
-ground truth on `/sim/...` topics and, added once the episode is closed, the reference texts of
-its labelled frames (`references.add_reference_texts`); see docs/data.md. Every stamp derives
-from the step count, so the same seed and config give byte-identical message data.
+Topics and types are what a vehicle records (carla-ros-bridge layout, a CameraInfo beside each
+perspective camera's images) plus the simulator's ground truth on `/sim/...` topics and, added
+once the episode is closed, the reference texts of its labelled frames
+(`references.add_reference_texts`); see docs/data.md. Every stamp derives from the step count,
+so the same seed and config give byte-identical message data.
 """
 
 from __future__ import annotations
@@ -49,9 +50,12 @@ def episode_seed(base_seed: int, scenario: str, index: int) -> int:
 class BagOut:
     """Connections by topic; writes serialised messages at their stamps."""
 
-    def __init__(self, writer: Writer, cameras: list[str], extra: tuple = ()):
+    def __init__(self, writer: Writer, cameras: list[str], extra: tuple = (),
+                 infos: dict | None = None):
         self.writer, self.conns = writer, {}
+        self.infos = infos or {}        # camera -> CameraInfo fields, written with its images
         kinds = list(extra) + [(TP.camera_topic(c), M.COMPRESSED_IMAGE) for c in cameras] + [
+            (TP.camera_info_topic(c), M.CAMERA_INFO) for c in self.infos] + [
             (f"{TP.CARLA_PREFIX}/odometry", M.ODOMETRY), (f"{TP.CARLA_PREFIX}/instruction", M.STRING),
             (TP.TOPIC_SIM_AGENTS, M.STRING), (TP.TOPIC_SIM_LANES, M.STRING),
             (TP.TOPIC_SIM_COLLISION, M.BOOL), (TP.TOPIC_SIM_COMPLETED, M.BOOL),
@@ -62,6 +66,11 @@ class BagOut:
     def put(self, topic: str, stamp_ns: int, msg) -> None:
         conn, msgtype = self.conns[topic]
         self.writer.write(conn, stamp_ns, M.serialize(msg, msgtype))
+
+
+def camera_infos(sim_cfg) -> dict:
+    """CameraInfo fields of the perspective cameras among `sim_cfg.cameras` (BEV views: none)."""
+    return {c: sim_cfg.perspective.camera_info(c) for c in sim_cfg.perspective_cameras}
 
 
 def run_episode(spec: EpisodeSpec, out_dir: Path, cfg: GenerateConfig) -> dict:
@@ -75,7 +84,7 @@ def run_episode(spec: EpisodeSpec, out_dir: Path, cfg: GenerateConfig) -> dict:
     offset = cfg.stamp_offset_s * NS_PER_S
     frames, status = 0, None
     with Writer(path, version=BAG_VERSION, storage_plugin=PLUGINS[cfg.storage]) as writer:
-        out = BagOut(writer, cfg.sim.cameras)
+        out = BagOut(writer, cfg.sim.cameras, infos=camera_infos(cfg.sim))
         content = {k: v for k, v in cfg.to_dict().items() if k != "storage"}  # same data either way
         info = {"scenario": spec.scenario, "seed": spec.seed, "index": spec.index,
                 "config": content, "cruise_speed": sim.expert.cruise_speed,
@@ -101,6 +110,8 @@ def write_frame(out: BagOut, sim, stamp: int, command: str, done: bool,
     """One recorded frame at `stamp`: the cameras (`images`, else rendered now), odometry,
     instruction and ground truth of the simulator's current state."""
     for name, img in (images if images is not None else sim.render_cameras()).items():
+        if name in out.infos:
+            out.put(TP.camera_info_topic(name), stamp, M.camera_info(stamp, name, out.infos[name]))
         out.put(TP.camera_topic(name), stamp, M.compressed_image(
             stamp, name, encode_jpeg(img, cfg.jpeg_quality)))
     s = sim.ego_state()

@@ -10,6 +10,7 @@ from vla_driving.constants import NS_PER_S
 STORE = get_typestore(Stores.ROS2_HUMBLE)
 T = STORE.types
 COMPRESSED_IMAGE = "sensor_msgs/msg/CompressedImage"
+CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
 ODOMETRY = "nav_msgs/msg/Odometry"
 STRING = "std_msgs/msg/String"
 BOOL = "std_msgs/msg/Bool"
@@ -27,6 +28,17 @@ def header(stamp_ns: int, frame_id: str):
 def compressed_image(stamp_ns: int, frame_id: str, jpeg: bytes):
     return T[COMPRESSED_IMAGE](header=header(stamp_ns, frame_id), format="jpeg",
                                data=np.frombuffer(jpeg, dtype=np.uint8))
+
+
+def camera_info(stamp_ns: int, frame_id: str, fields: dict):
+    """From `PerspectiveConfig.camera_info` fields (width, height, model, d, k, r, p)."""
+    f64 = lambda v: np.asarray(v, dtype=np.float64)  # noqa: E731
+    roi = T["sensor_msgs/msg/RegionOfInterest"](x_offset=0, y_offset=0, height=0, width=0,
+                                                do_rectify=False)
+    return T[CAMERA_INFO](header=header(stamp_ns, frame_id), height=int(fields["height"]),
+                          width=int(fields["width"]), distortion_model=fields["distortion_model"],
+                          d=f64(fields["d"]), k=f64(fields["k"]), r=f64(fields["r"]),
+                          p=f64(fields["p"]), binning_x=0, binning_y=0, roi=roi)
 
 
 def odometry(stamp_ns: int, x: float, y: float, yaw: float, speed: float, yaw_rate: float):

@@ -8,6 +8,7 @@ Nothing is written beside the input (see `bag_open`).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import tempfile
@@ -22,12 +23,14 @@ from vla_driving.data import bag_open
 from vla_driving.data import references as refs
 from vla_driving.data.labels import OdomTrack
 from vla_driving.data.topics import BagTopics
+from vla_driving.sensors.camera_info import CameraInfoFields, camera_info_mismatch
 
 log = logging.getLogger(__name__)
 CAMERA_STOP_TOLERANCE_S = 1.0
 REQUIRED_KINDS = ("odometry", "image", "instruction")   # what a vehicle records
 ROLLOUT_KINDS = ("expert_future",)                      # only DAgger episodes carry these
 REFERENCE_KINDS = refs.KINDS                            # simulator bags with reference texts
+CAMERA_INFO_KIND = "camera_info"                        # perspective cameras only, never missed
 
 
 class BagError(RuntimeError):
@@ -90,6 +93,7 @@ class BagData:
     episode: dict | None = None
     expert_futures: list = field(default_factory=list)  # [(stamp, {t_ns, x, y, yaw, speed})]
     references: dict = field(default_factory=dict)      # kind -> {frame stamp: text or QA}
+    camera_infos: dict = field(default_factory=dict)    # camera -> CameraInfoFields (first)
     report: ReadReport | None = None
 
 
@@ -279,7 +283,7 @@ def _consume(stream, want: dict, data: BagData, report: ReadReport, store=None) 
 
 
 def _set_missing(want: dict, present: set, report: ReadReport) -> None:
-    absent = [t for t in want if t not in present]
+    absent = [t for t in want if t not in present and want[t][0] != CAMERA_INFO_KIND]
     report.missing_topics = [t for t in absent if want[t][0] in REQUIRED_KINDS]
     report.absent_optional = [t for t in absent if want[t][0] not in
                               REQUIRED_KINDS + ROLLOUT_KINDS + REFERENCE_KINDS]
@@ -289,6 +293,8 @@ def _set_missing(want: dict, present: set, report: ReadReport) -> None:
 def _wanted(topics: BagTopics) -> dict[str, tuple[str, str]]:
     want = {topics.odometry: ("odometry", "")}
     want.update({t: ("image", c) for c, t in zip(topics.cameras, topics.camera_topics)})
+    want.update({camera_info_beside(t): (CAMERA_INFO_KIND, c)
+                 for c, t in zip(topics.cameras, topics.camera_topics)})
     for kind in ("instruction", "agents", "lanes", "collision", "completed", "episode",
                  "expert_future") + REFERENCE_KINDS:
         name = getattr(topics, kind)
@@ -310,6 +316,9 @@ def _store(kind_cam, stamp: int, msg, data: BagData, odom: list) -> None:
                                               if tw is not None else (np.nan, np.nan)))
     elif kind == "image":
         data.images.setdefault(camera, []).append((stamp, *_image(msg)))
+    elif kind == CAMERA_INFO_KIND:
+        data.camera_infos.setdefault(camera, CameraInfoFields(
+            int(msg.width), int(msg.height), tuple(float(v) for v in msg.k)))
     elif kind == "instruction":
         data.instructions.append((stamp, str(msg.data)))
     elif kind in ("completed", "collision"):
@@ -342,7 +351,39 @@ def _finish_odometry(odom: list, data: BagData, report: ReadReport) -> None:
                             "from the poses")
 
 
+def camera_info_beside(image_topic: str) -> str:
+    """Where a camera's CameraInfo sits (image_transport, carla-ros-bridge): beside its image
+    topic, `<ns>/image[/compressed]` -> `<ns>/camera_info`."""
+    base = image_topic.removesuffix("/compressed")
+    return base.rsplit("/", 1)[0] + "/camera_info" if "/" in base else "camera_info"
+
+
+def _image_size(fmt: str, payload: bytes) -> tuple[int, int]:
+    if fmt.startswith("raw:"):
+        _, _, h, w, _ = fmt.split(":")
+        return int(w), int(h)
+    from PIL import Image
+
+    with Image.open(io.BytesIO(payload)) as img:    # reads the header only
+        return img.size
+
+
+def _check_camera_infos(data: BagData) -> None:
+    """A CameraInfo that describes another image size than its camera's frames: one line."""
+    for camera, info in data.camera_infos.items():
+        frames = data.images.get(camera)
+        if frames:
+            try:
+                width, height = _image_size(frames[0][1], frames[0][2])
+            except Exception:     # noqa: BLE001 - undecodable frames are the loader's to report
+                continue
+            why = camera_info_mismatch(camera, info, width, height)
+            if why:
+                raise BagError(f"{data.path}: {why}")
+
+
 def _check_cameras(data: BagData, report: ReadReport) -> None:
+    _check_camera_infos(data)
     if not data.images:
         report.notes.append("no camera frames: samples carry trajectories and controls only")
         return

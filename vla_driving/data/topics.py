@@ -28,6 +28,11 @@ def camera_topic(camera: str, compressed: bool = True) -> str:
     return f"{CARLA_PREFIX}/{camera}/image" + ("/compressed" if compressed else "")
 
 
+def camera_info_topic(camera: str) -> str:
+    """carla-ros-bridge's CameraInfo beside `camera_topic(camera)` (perspective cameras)."""
+    return f"{CARLA_PREFIX}/{camera}/camera_info"
+
+
 @dataclass
 class BagTopics(Config):
     """Topic names of a bag; camera topics pair with `cameras` in order."""
