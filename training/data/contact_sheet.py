@@ -25,7 +25,9 @@ def _view_geometry(info: dict | None, camera: str):
     """(span m, ego row fraction) of a simulator BEV camera, else None."""
     try:
         sim = info["config"]["sim"]
-        return sim["camera_spans_m"][sim["cameras"].index(camera)], sim["ego_row_fraction"]
+        rig = sim.get("perspective", {}).get("names", [])       # perspective views: no span
+        bev = [c for c in sim["cameras"] if c not in rig]
+        return sim["camera_spans_m"][bev.index(camera)], sim["ego_row_fraction"]
     except (TypeError, KeyError, ValueError):
         return None
 
