@@ -20,6 +20,7 @@ COMMANDS: list[Command] = [
     (("bench", "soak"), "vla_driving.apps.bench_soak", "an hour of sim time: RSS, latency drift"),
     (("bench", "warm"), "vla_driving.apps.bench_warm", "first plan after configure, cold vs warm"),
     (("bench", "gpu"), "vla_driving.apps.bench_gpu", "the bundle and a 0.5B-sized LLM on the GPU"),
+    (("bench", "cameras"), "vla_driving.apps.bench_cameras", "sim speed with perspective cameras"),
     (("bench", "all"), "vla_driving.apps.bench_all", "every bench, one JSON of the figures"),
     (("export", "onnx"), "vla_driving.apps.export_onnx", "export the vision encoder to ONNX"),
     (("export", "gptq"), "vla_driving.apps.export_gptq", "quantize the LLM to GPTQ INT4"),

@@ -29,6 +29,7 @@ GROUND_HALF_M = 1500.0
 GROUND_Z, MARKING_Z = -0.05, 0.03
 MARKING_WIDTH_M = 0.15
 DASH_M, DASH_PERIOD_M = 3.0, 9.0
+TILE_M = 50.0
 CAR_HEIGHT_M, TRUCK_HEIGHT_M, OBSTACLE_HEIGHT_M = 1.5, 3.2, 1.0
 TRUCK_MIN_LENGTH_M = 8.0
 # Distinct vehicle colours (by agent id): neighbours in the list differ in hue.
@@ -80,6 +81,7 @@ class PerspectiveRenderer:
         self.ground = self.root.attachNewNode(_quad_node(p3, GROUND_HALF_M, GROUND))
         self._cube = _cube_node(p3)
         self._pool: list = []
+        self._shown = 0                # pool nodes in use (the rest are stashed)
         self._cams: dict = {}          # (name, config key) -> (buffer, texture, camera NodePath)
         self._road_key = None
         self.closed = False
@@ -110,13 +112,15 @@ class PerspectiveRenderer:
         """boxes: (x, y, yaw, length, width, height, rgb) in the map frame."""
         while len(self._pool) < len(boxes):
             self._pool.append(self._cube.copyTo(self.vehicles))
+        for i in range(len(boxes), self._shown):
+            self._pool[i].stash()
+        for i in range(self._shown, len(boxes)):
+            self._pool[i].unstash()
+        self._shown = len(boxes)
         for node, (x, y, yaw, length, width, height, rgb) in zip(self._pool, boxes):
-            node.unstash()
             node.setPosHprScale(x, y, height / 2.0, math.degrees(yaw), 0, 0,
                                 length, width, height)
             node.setColor(*rgb, 1.0)
-        for node in self._pool[len(boxes):]:
-            node.stash()
 
     # ---- cameras -----------------------------------------------------------------------------
     def _camera(self, name: str, cfg: PerspectiveConfig):
@@ -291,6 +295,18 @@ def _road_node(p3, lanes):
     for name, vs, ts, colour in (("surface", surf_v, surf_t, ROAD),
                                  ("markings", mark_v, mark_t, MARKING)):
         if vs:
-            top.attachNewNode(_geom_node(p3, name, np.concatenate(vs), None, colour,
-                                         np.concatenate(ts)))
+            for v, t in _tiles(np.concatenate(vs), np.concatenate(ts)):
+                top.attachNewNode(_geom_node(p3, name, v, None, colour, t))
     return top.node()
+
+
+def _tiles(vertices: np.ndarray, triangles: np.ndarray):
+    """The mesh cut into TILE_M squares (by each triangle's first vertex), so that panda3d's
+    view-frustum culling skips the road behind and beside the cameras (a 2 km highway is one
+    mesh otherwise, and llvmpipe transformed all of it for every camera)."""
+    keys = np.floor(vertices[triangles[:, 0], :2] / TILE_M).astype(np.int64)
+    _, tile = np.unique(keys, axis=0, return_inverse=True)
+    for k in range(tile.max() + 1):
+        tris = triangles[tile.ravel() == k]
+        used, local = np.unique(tris, return_inverse=True)
+        yield vertices[used], local.reshape(tris.shape)

@@ -226,6 +226,8 @@ class Sim:
         return {name: images[name] for name in self.cfg.cameras}
 
     def _render_bev(self) -> dict[str, np.ndarray]:
+        if not self.renderers:
+            return {}
         if self.cfg.look == HIGHWAY_ENV_LOOK:
             return {name: r.render(self.env.road, self.ego) for name, r in self.renderers.items()}
         s = self.ego_state()
