@@ -2,7 +2,9 @@
 
 Every bag is replayed through the planner's own ingest and planning cycle (deterministic, see
 `evaluation.replay`) once per policy and condition: the bundle's model, the constant-velocity
-baseline and the recorded expert, clean and under each requested corruption.
+baseline and the recorded expert, clean and under each requested corruption. The model plans
+`--batch` cycles in one pass (open loop: its inputs are the recording's, never its own plans);
+`--batch 1` plans one at a time and reports each plan's latency.
 `--live` instead publishes the bags on ROS 2 with /clock so the running nodes are evaluated.
 """
 

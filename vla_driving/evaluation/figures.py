@@ -88,8 +88,11 @@ def error_vs_horizon(path: Path, metrics: Mapping[str, dict]) -> None:
     _save(fig, path)
 
 
-def plan_total_s(latency_s: Mapping[str, float]) -> float:
-    """One plan's total time: stages nest (infer holds encoder and llm_head), so no sum of all."""
+def plan_total_s(latency_s: Mapping[str, float]) -> float | None:
+    """One plan's total time: stages nest (infer holds encoder and llm_head), so no sum of all;
+    None for a plan inferred in a batch (its stages are the batch's per frame, not its own)."""
+    if any(stage.endswith("_per_frame_batched") for stage in latency_s):
+        return None
     if "total_from_receipt" in latency_s:
         return latency_s["total_from_receipt"]
     return latency_s.get("prepare", 0.0) + latency_s.get("infer", 0.0)
@@ -101,8 +104,8 @@ def latency_histogram(path: Path, runs: Mapping[str, Sequence[EvalSample]]) -> N
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name, run in runs.items():
-        totals = [1e3 * plan_total_s(s.plan.latency_s) for s in run
-                  if s.plan is not None and s.plan.latency_s]
+        totals = [1e3 * t for s in run if s.plan is not None and s.plan.latency_s
+                  and (t := plan_total_s(s.plan.latency_s)) is not None]
         if totals:
             ax.hist(totals, bins=30, alpha=0.6, label=name)
     ax.set_xlabel("latency per plan (ms, this machine)")

@@ -6,7 +6,9 @@ clock decides anything). A planning cycle runs for every synchronised camera set
 message up to that set's stamp has been fed, so the ego state is the one of that instant.
 Corruptions are applied to the decoded camera frames before they reach the ingest, once per
 frame: a `ReplayInputs` keeps the fed frames and the labels of one bag under one condition for
-every policy replayed on it.
+every policy replayed on it. Open loop, a policy's inputs never depend on its plans, so a policy
+that batches (the model) plans `ReplayConfig.batch` cycles in one pass (`infer_batch`), each
+cycle then finished exactly as the sequential one (statuses, scene text, inputs kept).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from vla_driving.data.images import decode_image
 from vla_driving.data.label_config import LabelConfig
 from vla_driving.data.references import references_at
 from vla_driving.policy.base import DrivingPolicy, MalformedOutputError, PolicyError
-from vla_driving.policy.planner import PlannerCore
+from vla_driving.policy.planner import Begun, CycleResult, PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
 from vla_driving.policy.text_stats import ACCEPTED, FAILED, REJECTED
 from vla_driving.sensors.config import IngestConfig
@@ -38,6 +40,7 @@ from vla_driving.evaluation.corruptions import CORRUPTIONS, SEVERITIES, apply_to
 from vla_driving.evaluation.summary import EvalSample
 
 LOG = logging.getLogger(__name__)
+BATCHED_INFER = "infer_per_frame_batched"   # the latency stage of batched plans (a throughput)
 # Events at one stamp are fed in this order: the ego state and the command before the images.
 ORDER_ODOMETRY, ORDER_INSTRUCTION, ORDER_IMAGE = 0, 1, 2
 
@@ -56,6 +59,10 @@ class ReplayConfig(Config):
                             "reference QA, the frame's questions) every N cycles (0: never)",
                             low=0)
     seed: int = param(0, "seed of the corruptions", low=0)
+    batch: int = param(32, "planning cycles a batching policy (the model) infers together: open "
+                       "loop, its inputs never depend on its plans; latencies are then the "
+                       "batch's per frame (a throughput); 1: one at a time, each plan's latency",
+                       low=1, high=4096)
     torch_threads: int = param(1, "torch threads of the model (0: one per core); one was "
                                "faster on this 2-core machine, idle and loaded "
                                "(docs/evaluation.md)", low=0, high=256)
@@ -170,9 +177,11 @@ class _Replayer:
         self.core = PlannerCore(planner_cfg, policy, self.ingest)
         self.policy = policy
         self.run = ReplayRun()
+        self.batch = cfg.batch if policy.batches else 1
+        self.queue: list[tuple[int, Begun | CycleResult, dict | None]] = []
 
     def done(self) -> bool:
-        return 0 < self.cfg.max_frames <= len(self.run.samples)
+        return 0 < self.cfg.max_frames <= len(self.run.samples) + len(self.queue)
 
     def feed(self, stamp: int, kind: str, payload) -> None:
         if kind == "odometry":
@@ -184,7 +193,43 @@ class _Replayer:
             self.ingest.on_image(kind, fields, stamp, stamp)
 
     def cycle(self, stamp: int) -> None:
-        result = self.core.cycle(stamp)
+        """One planning cycle; with batching, its observation waits in the queue for the batch
+        (cut early at a frame due for text, whose ego history must be the sequential one)."""
+        if self.batch <= 1:
+            self._record(stamp, self.core.cycle(stamp), None, self._latest_frames())
+            return
+        self.queue.append((stamp, self.core.begin(stamp), self._latest_frames()))
+        every, index = self.cfg.text_every, len(self.run.samples) + len(self.queue) - 1
+        if len(self.queue) >= self.batch or (every > 0 and index % every == 0):
+            self.flush()
+
+    def flush(self) -> None:
+        """Infer the queued observations together, then finish each cycle in order."""
+        begun = [b for _, b, _ in self.queue if isinstance(b, Begun)]
+        start = time.perf_counter()
+        try:
+            outcomes = self.policy.infer_batch([b.obs for b in begun]) if begun else []
+        except Exception as exc:  # noqa: BLE001 - the pass failed: every frame of it fails closed
+            outcomes = [exc] * len(begun)
+        per_frame = (time.perf_counter() - start) / max(len(begun), 1)
+        outcome = iter(outcomes)
+        for stamp, item, frames in self.queue:
+            if isinstance(item, Begun):
+                result = self.core.finish(item, next(outcome), per_frame, BATCHED_INFER)
+                self._record(stamp, result, dataclasses.replace(item.obs, want_text=False),
+                             frames)
+            else:
+                self._record(stamp, item, None, frames)
+        self.queue.clear()
+
+    def _latest_frames(self) -> dict | None:
+        if len(self.run.inputs) + len(self.queue) >= self.cfg.mcap_frames:
+            return None
+        latest = self.ingest.history(1)
+        return {c: f.image for c, f in latest[-1].frames.items()} if latest else None
+
+    def _record(self, stamp: int, result: CycleResult, obs, frames: dict | None) -> None:
+        """The cycle's sample; `obs` is the observation it planned on (None: ask the core)."""
         sample = self.inputs.sample(stamp, self.label_cfg, self.episode)
         if self.references is not None:
             sample.description, sample.justification = self.references(self.bag, stamp)
@@ -196,19 +241,18 @@ class _Replayer:
         sample.degraded = result.status == "degraded"
         if result.plan is not None:
             sample.plan = _with_latency(result.plan, result.latency_s)
-            self._text(stamp, sample)
+            self._text(stamp, sample, obs)
         self.run.samples.append(sample)
-        if len(self.run.inputs) < self.cfg.mcap_frames:
-            latest = self.ingest.history(1)
-            if latest:
-                self.run.inputs[stamp] = {c: f.image for c, f in latest[-1].frames.items()}
+        if frames is not None and len(self.run.inputs) < self.cfg.mcap_frames:
+            self.run.inputs[stamp] = frames
 
-    def _text(self, stamp: int, sample: EvalSample) -> None:
+    def _text(self, stamp: int, sample: EvalSample, obs=None) -> None:
         """Scene text (and the frame's QA) on every `text_every`-th cycle, synchronously."""
         every = self.cfg.text_every
         if every <= 0 or (len(self.run.samples) % every) != 0:
             return
-        obs, _ = self.core.observation(stamp)
+        if obs is None:
+            obs, _ = self.core.observation(stamp)
         if obs is None:
             return
         start = time.perf_counter()
@@ -269,5 +313,6 @@ def replay_policy(bag: BagData, policy: DrivingPolicy, cfg: ReplayConfig,
         r.ingest.poll((events[-1][0] if events else 0) + wait_ns + 1)
     while r.pending and not r.done():
         r.cycle(r.pending.pop(0))
+    r.flush()
     r.run.ingest_stats = r.ingest.stats()
     return r.run

@@ -25,6 +25,7 @@ MCAP_DIR = "predictions_mcap"
 FIGURE_BEV = "bev_samples.png"
 FIGURE_HORIZON = "error_vs_horizon.png"
 FIGURE_LATENCY = "latency_histogram.png"
+BATCHED_SUFFIX = "_per_frame_batched"   # latency stages of batched plans (replay's `batch`)
 FIGURE_CORRUPTIONS = "corruptions_l2.png"
 FIGURE_CORRUPTIONS_COLLISION = "corruptions_collision.png"
 Runs = Mapping[str, Mapping[str, Sequence[EvalSample]]]
@@ -144,6 +145,10 @@ def _detail_sections(clean: Mapping[str, dict]) -> list[str]:
     lines += markdown_table([{"policy": n, "stage": stage, **row}
                              for n, m in clean.items()
                              for stage, row in m.get("latency_ms", {}).items()], "policy")
+    if any(BATCHED_SUFFIX in stage for m in clean.values() for stage in m.get("latency_ms", {})):
+        lines += ["", f"Stages ending in `{BATCHED_SUFFIX}`: plans inferred in batches "
+                  "(`--batch`), a batch's time over its frames, a throughput and not one "
+                  "plan's latency; `--batch 1` measures each plan's."]
     lines += [""] + markdown_table([{"policy": n, **m.get("drops", {})} for n, m in clean.items()],
                                    "policy")
     return lines

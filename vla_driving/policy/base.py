@@ -45,10 +45,23 @@ class DrivingPolicy(abc.ABC):
 
     bundle_id: str = ""
     warm_up_s: float = 0.0    # what the factory's `warm_up()` took (0: nothing to warm)
+    batches: bool = False     # `infer_batch` runs its observations together (not the loop)
 
     @abc.abstractmethod
     def infer(self, observation: Observation) -> Plan:
         """Plan for `observation`; raises `PolicyError` (typed) instead of returning bad output."""
+
+    def infer_batch(self, observations: Sequence[Observation]) -> list[Plan | Exception]:
+        """`infer` of each observation, in order (open-loop replay: the inputs are recorded, never
+        the policy's own outputs); each item is the plan or the exception `infer` raised for it.
+        Default: a loop over `infer`; a policy that runs them together sets `batches`."""
+        out: list[Plan | Exception] = []
+        for observation in observations:
+            try:
+                out.append(self.infer(observation))
+            except Exception as exc:  # noqa: BLE001 - the caller fails that frame closed
+                out.append(exc)
+        return out
 
     def describe(self, observation: Observation) -> SceneText | None:
         """Scene description + justification; None when the policy has no text head."""

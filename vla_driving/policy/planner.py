@@ -41,6 +41,16 @@ class CycleResult:
     received_ns: int = 0             # monotonic wall clock: the set's first image received
 
 
+@dataclass
+class Begun:
+    """A cycle with its observation, waiting for the policy (`PlannerCore.begin`)."""
+
+    obs: Observation
+    start: float          # perf_counter at the cycle's start
+    prepared: float       # perf_counter once the observation was built
+    received_ns: int
+
+
 def input_age_s(now_ns: int, stamp_ns: int, received_ns: int | None) -> float:
     """How old an input is: the larger of its age by stamp and since it was received."""
     ages = [now_ns - stamp_ns] + ([] if received_ns is None else [now_ns - received_ns])
@@ -107,6 +117,17 @@ class PlannerCore:
         return obs, "", first_receipt_ns(latest)
 
     def cycle(self, now_ns: int) -> CycleResult:
+        begun = self.begin(now_ns)
+        if isinstance(begun, CycleResult):
+            return begun
+        try:
+            plan = self.policy.infer(begun.obs)
+        except Exception as exc:  # noqa: BLE001 - typed PolicyError or not, it fails closed
+            return self.finish(begun, exc)
+        return self.finish(begun, plan, time.perf_counter() - begun.prepared)
+
+    def begin(self, now_ns: int) -> "Begun | CycleResult":
+        """A cycle's first half: the observation to plan on, or the result without one."""
         self.cycles += 1
         release_every(HEAP_TRIM_EVERY)      # before the cycle's clock starts (about 1 ms)
         start = time.perf_counter()
@@ -117,22 +138,25 @@ class PlannerCore:
             waiting = not latest or self.ingest.ego is None
             return CycleResult(STATUS_WAITING if waiting else STATUS_ERROR, stamp_ns=stamp,
                                error=None if waiting else why, detail=why)
-        prep = time.perf_counter()
-        try:
-            plan = self.policy.infer(obs)
-        except Exception as exc:  # noqa: BLE001 - typed PolicyError or not, it fails closed
+        return Begun(obs, start, time.perf_counter(), received_ns)
+
+    def finish(self, begun: "Begun", outcome: "Plan | Exception", infer_s: float = 0.0,
+               infer_stage: str = "infer") -> CycleResult:
+        """A cycle's second half: the policy's plan (it took `infer_s`, recorded as
+        `infer_stage`) or its exception, as the cycle's result."""
+        obs, prepare_s = begun.obs, begun.prepared - begun.start
+        if isinstance(outcome, Exception):
             self.errors += 1
-            kind = type(exc).__name__ if isinstance(exc, PolicyError) else \
-                f"unexpected {type(exc).__name__}"
-            return CycleResult(STATUS_ERROR, obs.stamp_ns, error=f"{kind}: {exc}",
-                               latency_s={"prepare": prep - start})
-        end = time.perf_counter()
-        latency = {"prepare": prep - start, **plan.latency_s, "infer": end - prep}
+            kind = type(outcome).__name__ if isinstance(outcome, PolicyError) else \
+                f"unexpected {type(outcome).__name__}"
+            return CycleResult(STATUS_ERROR, obs.stamp_ns, error=f"{kind}: {outcome}",
+                               latency_s={"prepare": prepare_s})
+        latency = {"prepare": prepare_s, **outcome.latency_s, infer_stage: infer_s}
         self.record(latency)
         status = STATUS_DEGRADED if obs.degraded else STATUS_OK
-        return CycleResult(status, obs.stamp_ns, plan=plan, latency_s=latency,
+        return CycleResult(status, obs.stamp_ns, plan=outcome, latency_s=latency,
                            detail="degraded camera set" if obs.degraded else "", ego=obs.ego,
-                           received_ns=received_ns)
+                           received_ns=begun.received_ns)
 
     def record(self, latency: dict[str, float]) -> None:
         for key, value in latency.items():

@@ -3,6 +3,7 @@
 Thin: the bundle's processor (`vla_driving.model.processor.VlaProcessor`, configured by the
 manifest) prepares the inputs and checks the outputs; the policy keeps the ego history and runs
 the model between them. `infer` runs the one-pass action-query path (every planning cycle);
+`infer_batch` runs it for several observations in one pass (open-loop replay);
 `describe` runs greedy text decoding and parses it strictly (the text scheduler calls it on its
 own, slower schedule); `answer` answers scene questions; `warm_up` runs the action pass and a
 short text pass once on a dummy observation, leaving no trace (issue 21, item 1). Malformed
@@ -37,6 +38,8 @@ def __getattr__(name: str):
 
 
 class VlaPolicy(DrivingPolicy):
+    batches = True
+
     def __init__(self, bundle, num_threads: int | None = None) -> None:
         import torch
 
@@ -119,6 +122,50 @@ class VlaPolicy(DrivingPolicy):
         encoder_s = getattr(self._timing, "encoder_s", 0.0)
         plan.latency_s.update({"encoder": encoder_s, "llm_head": total - encoder_s})
         return plan
+
+    def infer_batch(self, observations) -> list:
+        """`infer` of each observation in one forward pass (open-loop replay); the ego history is
+        recorded in order, as the loop would. Each item is the plan or its `PolicyError` (input or
+        output rejected); an error of the pass itself raises for the whole batch. Prompts of
+        different lengths are right-padded with an attention mask (`VLAModel.build_sequence`):
+        causal attention keeps every real position off the padding after it, and positions count
+        from 0 as for one sample. Latencies are the batch's ÷ its size (`*_per_frame_batched`):
+        a throughput, not one plan's latency."""
+        import torch
+
+        from vla_driving.model.inference import action_pass
+        from vla_driving.model.processor import ModelOutputError
+        from vla_driving.model.vla import ActionOutput
+
+        out: list = [None] * len(observations)
+        batch = []
+        start = time.perf_counter()
+        for i, obs in enumerate(observations):
+            try:
+                batch.append((i, self._inputs(obs)))
+            except PolicyError as exc:
+                out[i] = exc
+        if not batch:
+            return out
+        xs = [x for _, x in batch]
+        actions = action_pass(self.bundle.model, torch.cat([x.images for x in xs]),
+                              torch.cat([x.ego for x in xs]), torch.cat([x.past for x in xs]),
+                              [x.prompts[0] for x in xs])
+        per_frame = (time.perf_counter() - start) / len(batch)
+        encoder_s = getattr(self._timing, "encoder_s", 0.0) / len(batch)
+        for row, (i, _) in enumerate(batch):
+            one = ActionOutput(*(t[row:row + 1] for t in (
+                actions.waypoints, actions.controls, actions.speed_logits,
+                actions.steering_logits, actions.completed_logit)))
+            try:
+                plan = self.processor.to_plan(observations[i].stamp_ns, one, self.bundle_id)
+            except ModelOutputError as exc:
+                out[i] = MalformedOutputError(str(exc))
+                continue
+            plan.latency_s.update({"encoder_per_frame_batched": encoder_s,
+                                   "llm_head_per_frame_batched": per_frame - encoder_s})
+            out[i] = plan
+        return out
 
     def warm_up(self) -> float:
         """The action pass and a `WARM_UP_TOKENS`-token text pass on a black dummy observation of
