@@ -208,3 +208,27 @@ def test_batched_collisions_equal_the_per_sample_check():
         for key, flags in one.items():
             assert np.array_equal(batch[key][i], flags), (i, key)
     assert batch["swept"].any() and batch["uniad"].any() and batch["uniad_gt"].any()
+
+
+def test_step_overlaps_with_the_circle_cull_equals_checking_every_pair():
+    """step_overlaps skips pairs whose bounding circles are apart; every flag is still the
+    separating-axis test's on each (step, pose, agent) pair, near and far boxes alike."""
+    from vla_driving.evaluation.geometry import step_overlaps
+    rng = np.random.default_rng(5)
+    steps, n_poses, n_agents = 30, 3, 12
+    poses = np.column_stack([rng.uniform(-3, 3, (steps * n_poses, 2)),
+                             rng.uniform(-np.pi, np.pi, steps * n_poses)]).reshape(steps,
+                                                                                   n_poses, 3)
+    agents = np.concatenate([rng.uniform(-12, 12, (steps, n_agents, 2)),
+                             rng.uniform(-np.pi, np.pi, (steps, n_agents, 1)),
+                             rng.uniform(0.5, 6, (steps, n_agents, 2))], axis=2)
+    agents[rng.random((steps, n_agents)) < 0.1] = np.nan
+    got = step_overlaps(poses, 5.0, 2.0, agents)
+    expect = np.zeros((steps, n_agents), dtype=bool)
+    for s in range(steps):
+        for a in range(n_agents):
+            if np.all(np.isfinite(agents[s, a])):
+                expect[s, a] = any(boxes_overlap(np.r_[p, 5.0, 2.0], agents[s, a][None])[0]
+                                   for p in poses[s])
+    assert np.array_equal(got, expect)
+    assert 20 < expect.sum() < expect.size - 100        # both outcomes, most pairs far apart
