@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(-1: no pinning)")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--json", default="", help="write the figures here")
+    parser.add_argument("--sample", default="", help="also save one frame of every rig camera "
+                        "(seed 0, after --sample-s) as a labelled PNG strip here")
+    parser.add_argument("--sample-s", type=float, default=4.0, help="simulated seconds before "
+                        "the sample frame")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
 
 
@@ -86,6 +90,35 @@ def measure(args, mode: str) -> dict:
             "render_ms_p50": statistics.median(render_ms) if render_ms else 0.0}
 
 
+def save_sample(args, path: str) -> None:
+    """Every rig camera (front_left, front, front_right, rear by default) side by side."""
+    from PIL import Image, ImageDraw
+
+    from vla_driving.sim import make_sim
+
+    base = sim_config(args, "perspective")
+    sim = make_sim(args.scenario, 0, type(base).from_dict(
+        {**base.to_dict(), "cameras": sample_order(base.perspective.names)}))
+    command = next(c for c in sim.scenario.commands if sim.feasible(c))
+    for _ in range(int(round(args.sample_s * args.step_hz))):
+        sim.step(sim.expert_action(command))
+    images = sim.render_cameras()
+    sim.close()
+    strip = Image.new("RGB", (args.width * len(images), args.height))
+    draw = ImageDraw.Draw(strip)
+    for i, (name, img) in enumerate(images.items()):
+        strip.paste(Image.fromarray(img), (i * args.width, 0))
+        draw.text((i * args.width + 4, 2), name, fill=(0, 0, 0))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    strip.save(path, optimize=True)
+
+
+def sample_order(names: list[str]) -> list[str]:
+    """Left to right as a driver sees them, the rest after."""
+    first = [n for n in ("front_left", "front", "front_right") if n in names]
+    return first + [n for n in names if n not in first]
+
+
 def _child(argv: list[str], mode: str) -> dict:
     cmd = [sys.executable, "-m", "vla_driving.apps.bench_cameras", *argv, "--child", mode]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
@@ -119,6 +152,8 @@ def main(args) -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps({"runs": runs, "argv": _argv(args)}, indent=1))
+    if args.sample:
+        save_sample(args, args.sample)
     return 0
 
 
