@@ -84,3 +84,18 @@ def test_h265_uses_the_real_encoder_where_pyav_is_installed():
 def test_block_dct_emulation_is_monotone():
     distances = [_distance(codec.block_dct_quantiser(IMAGE, s), IMAGE) for s in SEVERITIES]
     assert distances == sorted(distances) and distances[0] > 0
+
+
+def test_the_closed_loop_conditions_corrupt_perspective_views_too():
+    """Issue 16, item 4: the suite acts on 320x180 perspective frames as on the square views."""
+    pytest.importorskip("panda3d", reason="panda3d not installed (the `sim` extra)")
+    from vla_driving.evaluation.corruptions import corrupt_sim_cameras
+    from vla_driving.sim import SimConfig, make_sim
+
+    sim = make_sim("highway", 3, SimConfig(cameras=["front", "bev_near"], camera_spans_m=[40.0]))
+    clean = sim.render_cameras()
+    corrupt_sim_cameras(sim, "fog", 3, seed=1)
+    foggy = sim.render_cameras()
+    sim.close()
+    assert {c: v.shape for c, v in foggy.items()} == {c: v.shape for c, v in clean.items()}
+    assert _distance(foggy["front"], clean["front"]) > 1.0
