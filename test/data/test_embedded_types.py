@@ -68,3 +68,39 @@ def test_a_topic_of_the_wrong_type_is_skipped_with_its_reason(tmp_path):
     (topic, reason), count = next(iter(bag.report.skipped.items()))
     assert topic == "/pose" and count == 30 and "std_msgs/msg/String cannot serve as odometry" \
         in reason
+
+
+def _named_bag(path, storage, msgtype, with_definition):
+    """Seven Instructions recorded under `msgtype`, with or without the bag's own definition."""
+    store = get_typestore(Stores.ROS2_HUMBLE)
+    store.register(get_types_from_msg("std_msgs/Header header\nstring data\nuint8 level\n", TYPE))
+    Instruction, Header = store.types[TYPE], store.types["std_msgs/msg/Header"]
+    Time = store.types["builtin_interfaces/msg/Time"]
+    msgdef = store.generate_msgdef(TYPE, ros_version=2)[0] if with_definition else ""
+    with Writer(path, version=9, storage_plugin=storage) as writer:
+        conn = writer.add_connection("/fleet/instruction", msgtype, msgdef=msgdef,
+                                     rihs01="RIHS01_" + "0" * 64)
+        for i in range(7):
+            msg = Instruction(Header(Time(100 + i, 0), "map"), f"turn left {i}", i)
+            writer.write(conn, (100 + i) * 10**9, store.serialize_cdr(msg, TYPE))
+    return path
+
+
+@pytest.mark.parametrize("storage", [StoragePlugin.MCAP, StoragePlugin.SQLITE3])
+def test_a_ros1_style_type_name_decodes_from_its_own_definition(tmp_path, storage):
+    """rosbag2's seek test bag names its type `test_msgs/BasicTypes`; rosbags registers the
+    definition as `test_msgs/msg/BasicTypes`, and decoding by the bag's name failed (KeyError)."""
+    bag = read_bag(_named_bag(tmp_path / "b", storage, "fleet_msgs/Instruction", True),
+                   BagTopics(instruction="/fleet/instruction"))
+    assert [text for _, text in bag.instructions] == [f"turn left {i}" for i in range(7)]
+    assert not bag.report.skipped
+
+
+@pytest.mark.parametrize("storage", [StoragePlugin.MCAP, StoragePlugin.SQLITE3])
+def test_a_type_nobody_defines_is_skipped_with_that_reason(tmp_path, storage):
+    bag = read_bag(_named_bag(tmp_path / "b", storage, TYPE, False),
+                   BagTopics(instruction="/fleet/instruction"))
+    assert bag.instructions == []
+    (topic, reason), count = next(iter(bag.report.skipped.items()))
+    assert topic == "/fleet/instruction" and count == 7
+    assert reason.startswith(f"unknown type {TYPE}: not a ROS 2 Humble type and no definition")

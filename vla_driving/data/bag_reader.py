@@ -223,8 +223,9 @@ def _register_embedded(store, conns, report: ReadReport) -> None:
             report.notes.append(f"{conn.topic}: type {conn.msgtype} registered from the bag's "
                                 "own definition")
         except Exception as exc:  # a definition rosbags cannot parse: decoding will say so
+            first = (str(exc).strip().splitlines() or [""])[0]   # rosbags quotes it whole
             report.notes.append(f"{conn.topic}: the bag's definition of {conn.msgtype} could "
-                                f"not be read ({type(exc).__name__}: {exc})")
+                                f"not be read ({type(exc).__name__}: {first})")
 
 
 def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, why) -> None:
@@ -255,8 +256,13 @@ def _read_salvaged(path: Path, want: dict, data: BagData, report: ReadReport, wh
 def _consume(stream, want: dict, data: BagData, report: ReadReport, store=None) -> None:
     store, last, odom, bag_times = store or _typestore(), {}, [], []
     for topic, msgtype, t, raw in stream:
+        name = _known_name(store, msgtype)
+        if name is None:
+            report.skipped[(topic, f"unknown type {msgtype}: not a ROS 2 Humble type and no "
+                                   "definition of it was read from the bag")] += 1
+            continue
         try:
-            msg = store.deserialize_cdr(raw, msgtype)
+            msg = store.deserialize_cdr(raw, name)
         except Exception as exc:
             report.skipped[(topic, f"undecodable {msgtype}: {type(exc).__name__}")] += 1
             continue
@@ -280,6 +286,16 @@ def _consume(stream, want: dict, data: BagData, report: ReadReport, store=None) 
     if bag_times:
         report.span_s = (max(bag_times) - min(bag_times)) / NS_PER_S
     _finish_odometry(odom, data, report)
+
+
+def _known_name(store, msgtype: str) -> str | None:
+    """The store's name for a bag's type, None when unknown; `pkg/Type` (ROS 1 style, as in
+    rosbag2's own seek test bag) is registered from its definition as `pkg/msg/Type`."""
+    if msgtype in store.types:
+        return msgtype
+    parts = msgtype.split("/")
+    ros2 = f"{parts[0]}/msg/{parts[1]}" if len(parts) == 2 else ""
+    return ros2 if ros2 in store.types else None
 
 
 def _set_missing(want: dict, present: set, report: ReadReport) -> None:
