@@ -63,6 +63,14 @@ def test_missing_bundle_fails_clearly(tmp_path, capsys):
     assert "bundle" in capsys.readouterr().err
 
 
+def test_a_report_directory_with_predictions_is_refused_before_the_run(tmp_path, capsys):
+    (tmp_path / "predictions_mcap_model").mkdir()
+    parser = argparse.ArgumentParser()
+    eval_closed_loop.add_arguments(parser)
+    assert eval_closed_loop.main(parser.parse_args(["--out", str(tmp_path)])) == 2
+    assert "already holds predictions_mcap_model" in capsys.readouterr().err
+
+
 def test_fast_sweep_lists_every_route_and_scores_per_scenario(tmp_path):
     parser = argparse.ArgumentParser()
     eval_closed_loop.add_arguments(parser)

@@ -89,6 +89,19 @@ def test_cli_fails_clearly_on_missing_bundle_or_bag(bags, tmp_path, capsys):
     assert "bundle" in capsys.readouterr().err
 
 
+def test_cli_refuses_a_report_directory_it_would_not_overwrite(bags, tmp_path, capsys):
+    """The MCAP recorder never overwrites: a reused --out ended a finished replay in a
+    FileExistsError traceback; now one line before anything runs."""
+    (tmp_path / "rep" / "predictions_mcap").mkdir(parents=True)
+    parser = argparse.ArgumentParser()
+    eval_replay.add_arguments(parser)
+    args = parser.parse_args([bags["sqlite3"].path, "--out", str(tmp_path / "rep")])
+    assert eval_replay.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "already holds predictions_mcap" in err and "\n" not in err
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["predictions_mcap"]
+
+
 def test_cli_on_a_real_bag_without_cameras_says_so(shared_dir, capsys):
     """An Autoware vehicle bag (odometry only, no metadata.yaml): no camera set, no cycle."""
     bag = shared_dir / "bags" / "autoware_kinematic_state" / "bag_ego_trajectory.db3"

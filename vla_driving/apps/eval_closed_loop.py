@@ -23,7 +23,8 @@ from vla_driving.evaluation.corruptions import CORRUPTIONS, SEVERITIES
 from vla_driving.evaluation.latency import drop_counts, latency_table
 from vla_driving.evaluation.mcap_export import McapFrame, McapRecorder
 from vla_driving.evaluation.replay import Corruption
-from vla_driving.evaluation.report import CLEAN, markdown_table, to_jsonable
+from vla_driving.evaluation.report import (CLEAN, markdown_table, refuse_used_report_dir,
+                                           to_jsonable)
 from vla_driving.evaluation.summary import EvalSample
 from vla_driving.policy.text_stats import TextStats
 from vla_driving.resources import find_bundle
@@ -276,6 +277,7 @@ def write_closed_loop_report(out: Path, results: dict, settings: dict,
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
+        refuse_used_report_dir(args.out)
         cfg = config_from_args(ClosedLoopConfig, args, CLI_DEFAULTS)
         corruptions = [Corruption(n, args.severity) for n in args.corruptions]
         if args.bundle and not Path(args.bundle, "manifest.json").is_file():

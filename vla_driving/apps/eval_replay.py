@@ -30,7 +30,7 @@ from vla_driving.evaluation.profiles import profile_path
 from vla_driving.evaluation.replay import (Corruption, ReplayConfig, ReplayInputs,
                                            replay_policy)
 from vla_driving.evaluation.report import (CLEAN, evaluate_runs, headline_rows, markdown_table,
-                                           to_jsonable, write_report)
+                                           refuse_used_report_dir, to_jsonable, write_report)
 from vla_driving.resources import find_bundle
 
 LOG = logging.getLogger(__name__)
@@ -124,6 +124,7 @@ def main(args: argparse.Namespace) -> int:
         return play_bags_live(args.bags, args.rate)
     if args.live:
         try:
+            refuse_used_report_dir(args.out)
             cfg = config_from_args(ReplayConfig, args)
             topics = BagTopics().for_cameras(list(cfg.cameras))
             runs = run_live(args, cfg, topics)
@@ -135,6 +136,7 @@ def main(args: argparse.Namespace) -> int:
                     "profile": args.profile, "rate": args.rate}
         return _finish(args, runs, [], settings, {})
     try:
+        refuse_used_report_dir(args.out)
         corruptions = _corruptions(args.corruptions, args.severity)
         cfg = config_from_args(ReplayConfig, args)
         topics = BagTopics().for_cameras(list(cfg.cameras))

@@ -176,6 +176,15 @@ def _corruption_figures(out: Path, metrics) -> list[str]:
     return [FIGURE_CORRUPTIONS, FIGURE_CORRUPTIONS_COLLISION]
 
 
+def refuse_used_report_dir(out_dir: str | Path | None) -> None:
+    """A report directory that already holds predictions MCAP is refused before the run: the
+    recorder never overwrites one, and found it only after the whole run (a traceback)."""
+    taken = sorted(p.name for p in Path(out_dir).glob(f"{MCAP_DIR}*")) if out_dir else []
+    if taken:
+        raise ValueError(f"--out {out_dir} already holds {', '.join(taken)}; choose a new "
+                         "report directory")
+
+
 def write_report(out_dir: str | Path, runs: Runs, settings: Mapping[str, object],
                  mcap_frames: Iterable[McapFrame] | None = None,
                  metrics: Mapping[str, Mapping[str, dict]] | None = None) -> dict:
