@@ -88,3 +88,19 @@ def test_the_default_bundle_replays_alike_batched(bag):
         pytest.skip("models/default is not built")
     runs = _replays(bundle, bag, {"text_every": 10}, (1, 32))
     _same_replay(runs[1], runs[32], 1e-2)
+
+
+def test_the_models_encoder_runs_on_the_replays_threads(tiny_bundle):
+    """`--torch-threads` also sets the encoder's ONNX Runtime threads: its default (one per core)
+    was slower under load, as torch's was (docs/evaluation.md)."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            policy = load_model_policy(str(tiny_bundle), threads)
+            options = policy.bundle.encoder.session.get_session_options()
+            assert options.intra_op_num_threads == threads
+            policy.close()
+    finally:
+        torch.set_num_threads(before)

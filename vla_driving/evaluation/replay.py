@@ -63,9 +63,9 @@ class ReplayConfig(Config):
                        "loop, its inputs never depend on its plans; latencies are then the "
                        "batch's per frame (a throughput); 1: one at a time, each plan's latency",
                        low=1, high=4096)
-    torch_threads: int = param(1, "torch threads of the model (0: one per core); one was "
-                               "faster on this 2-core machine, idle and loaded "
-                               "(docs/evaluation.md)", low=0, high=256)
+    torch_threads: int = param(1, "CPU threads of the model: torch's, and ONNX Runtime's for "
+                               "the encoder (0: one per core); one was faster on this 2-core "
+                               "machine (docs/evaluation.md)", low=0, high=256)
 
     def planner_config(self) -> PlannerConfig:
         ingest = IngestConfig(cameras=list(self.cameras), history=self.history,
