@@ -20,6 +20,13 @@ def test_missing_bundle_says_so_and_fails(tmp_path, capsys):
     assert "bundle is missing" in capsys.readouterr().err
 
 
+def test_an_earlier_demos_directory_is_refused_before_the_run(tmp_path, capsys):
+    (tmp_path / "expert_episodes" / "highway_1000").mkdir(parents=True)
+    assert demo.main(_args("--baseline-only", "--out", str(tmp_path))) == 1
+    err = capsys.readouterr().err.strip()
+    assert "already holds expert_episodes" in err and "\n" not in err
+
+
 @pytest.mark.ros
 def test_baseline_demo_writes_both_reports(tmp_path, capsys):
     assert demo.main(_args("--baseline-only", "--duration", "4", "--out", str(tmp_path))) == 0

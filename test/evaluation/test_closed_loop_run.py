@@ -71,6 +71,16 @@ def test_a_report_directory_with_predictions_is_refused_before_the_run(tmp_path,
     assert "already holds predictions_mcap_model" in capsys.readouterr().err
 
 
+def test_recording_over_an_earlier_route_is_refused_before_the_run(tmp_path, capsys):
+    (tmp_path / "merge_1001").mkdir()
+    parser = argparse.ArgumentParser()
+    eval_closed_loop.add_arguments(parser)
+    args = parser.parse_args(["--scenarios", "highway", "merge", "--seeds", "1000", "1001",
+                              "--record", str(tmp_path)])
+    assert eval_closed_loop.main(args) == 2
+    assert "already holds merge_1001;" in capsys.readouterr().err
+
+
 def test_fast_sweep_lists_every_route_and_scores_per_scenario(tmp_path):
     parser = argparse.ArgumentParser()
     eval_closed_loop.add_arguments(parser)

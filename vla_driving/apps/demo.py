@@ -75,6 +75,11 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     out = args.out or Path("reports") / time.strftime("demo-%Y%m%d-%H%M%S")
+    used = [name for name in (EPISODES_DIR, "replay", "closed_loop") if (out / name).exists()]
+    if used:   # the episode recorder and the MCAP writer never overwrite (was a traceback)
+        print(f"vla-driving demo: --out {out} already holds {', '.join(used)} of an earlier "
+              "demo; choose a new directory", file=sys.stderr)
+        return 1
     out.mkdir(parents=True, exist_ok=True)
     cfg = ClosedLoopConfig(scenarios=[args.scenario], seeds=[args.seed], duration_s=args.duration)
     planners = _planners("" if args.baseline_only else str(bundle))

@@ -285,6 +285,11 @@ def main(args: argparse.Namespace) -> int:
         if args.fast and args.record:
             raise ConfigError("--fast does not --record yet; drop --fast to record the "
                               "expert's routes through the nodes")
+        taken = [f"{sc}_{seed}" for sc in cfg.scenarios for seed in cfg.seeds
+                 if args.record and (args.record / f"{sc}_{seed}").exists()]
+        if taken:   # the bag writer never overwrites (was a traceback at the expert's route)
+            raise ConfigError(f"--record {args.record} already holds {', '.join(taken)}; "
+                              "choose a new directory")
         if args.fast:
             run = run_fast_closed_loop(cfg, _planners(args.bundle), not args.no_expert,
                                        args.workers, args.address, args.route_timeout,
