@@ -20,3 +20,19 @@ def test_verbose_leaves_them_alone():
     logging.getLogger("torchao").setLevel(logging.NOTSET)
     assert quiet_third_party({VERBOSE_ENV: "1"}) is False
     assert logging.getLogger("torchao").level == logging.NOTSET
+
+
+def test_importing_gptqmodel_leaves_the_root_logger_as_it_was():
+    """tokenicer (imported by GPTQModel) calls logging.basicConfig(level=INFO): our INFO lines
+    then printed at `vla-driving run`. A fresh process, since GPTQModel imports only once."""
+    import subprocess
+    import sys
+
+    import pytest
+    pytest.importorskip("gptqmodel")
+    code = ("import logging; from vla_driving.engines.gptq import import_gptqmodel; "
+            "import_gptqmodel(); import tokenicer; r = logging.getLogger(); "
+            "print(r.level, len(r.handlers))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, check=True).stdout.split()
+    assert out == [str(logging.WARNING), "0"]

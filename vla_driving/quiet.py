@@ -3,7 +3,8 @@
 Each entry is a library's own warning about itself that says nothing about this run: torchao's
 optional CUDA / Triton kernels missing on a CPU machine, accelerate's "weights are not tied"
 for GPTQModel's load of a tied-embedding LLM, transformers' deprecation of the cache argument
-name GPTQModel's and our decoder calls still use, and torch's notice about enums in pytrees.
+name GPTQModel's and our decoder calls still use, torch's notice about enums in pytrees, and
+tokenicer's "Auto fixed pad_token_id" (GPTQModel's tokenizer helper, once per tokenizer load).
 Errors from these loggers still show.
 """
 
@@ -14,7 +15,7 @@ import os
 
 VERBOSE_ENV = "VLA_DRIVING_VERBOSE"
 NOISY_LOGGERS = ("torchao", "accelerate.utils.modeling", "transformers.utils.generic",
-                 "torch.utils._pytree")
+                 "torch.utils._pytree", "tokenicer")
 
 
 def quiet_third_party(env: dict | None = None) -> bool:

@@ -44,10 +44,23 @@ def _gptqmodel_output_to_log():
         log.debug("GPTQModel output:\n%s", buffer.getvalue())
 
 
+@contextlib.contextmanager
+def _root_logging_kept():
+    """GPTQModel's tokenizer helper (tokenicer) calls `logging.basicConfig(level=INFO)` when
+    imported, which made every library's INFO lines print at `vla-driving run`; undo that."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
+
+
 def import_gptqmodel():
     """GPTQModel, imported lazily with the small-machine workaround applied."""
     os.environ.setdefault(CPU_WORKERS_ENV, MIN_CPU_WORKERS)
-    with _gptqmodel_output_to_log():
+    with _gptqmodel_output_to_log(), _root_logging_kept():
         return require("gptqmodel", GPTQ_EXTRA)
 
 
