@@ -103,6 +103,60 @@ def test_twist_output_tracks_a_path_with_sim_time_stamps_and_reports_the_timeout
         feeder.destroy_node()
 
 
+def test_an_invalid_plan_is_reported_on_diagnostics_and_not_followed(ros_context):
+    """Issue 19 item 4: the validator's verdict reaches /diagnostics (ERROR, count per check)."""
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+    from geometry_msgs.msg import PoseStamped
+    from nav_msgs.msg import Odometry, Path
+    from rclpy.node import Node
+    from rosgraph_msgs.msg import Clock
+
+    from vla_driving.control.validator import CHECK_SPEED
+    from vla_driving.ros.conversions import ns_to_stamp, odometry_msg
+    from vla_driving.types import EgoState
+
+    node = controller(ros_context, output="twist")
+    feeder = Node("feeder_invalid", context=ros_context)
+    clock = feeder.create_publisher(Clock, "/clock", 10)
+    odom = feeder.create_publisher(Odometry, "/odom", 10)
+    path = feeder.create_publisher(Path, "/vla/trajectory", 10)
+    diags = []
+    feeder.create_subscription(DiagnosticArray, "/diagnostics", diags.append, 100)
+    executor, thread = spin_in_background(ros_context, node, feeder)
+
+    def validator_status():
+        found = [s for d in diags for s in d.status if s.name.endswith("trajectory validator")]
+        return found[-1] if found else None
+    try:
+        assert wait_until(lambda: min(p.get_subscription_count() for p in (clock, odom, path)) > 0,
+                          10.0), "discovery"
+        now = NS
+        for _ in range(10):
+            now += STEP_NS
+            odom.publish(odometry_msg(EgoState(now, x=0.0, speed=5.0)))
+            msg = Path()
+            msg.header.stamp = ns_to_stamp(now)
+            msg.header.frame_id = "base_link"
+            for k in range(1, 7):           # 60 m/s: over the vehicle's speed limit
+                pose = PoseStamped()
+                pose.pose.position.x = 60.0 * 0.5 * k
+                msg.poses.append(pose)
+            path.publish(msg)
+            time.sleep(0.01)
+            clock.publish(Clock(clock=ns_to_stamp(now)))
+            time.sleep(0.02)
+        assert wait_until(lambda: validator_status() is not None
+                          and validator_status().level == DiagnosticStatus.ERROR, 5.0)
+        values = {kv.key: kv.value for kv in validator_status().values}
+        assert int(values[f"invalid.{CHECK_SPEED}"]) >= 1 and CHECK_SPEED in validator_status().message
+        assert node.last_command.mode != "tracking" and node.last_command.speed <= 5.0
+    finally:
+        executor.shutdown(timeout_sec=5.0)
+        thread.join(timeout=5.0)
+        node.destroy_node()
+        feeder.destroy_node()
+
+
 def test_a_lockstep_controller_ticks_on_its_timer_until_a_bridge_announces_steps(ros_context):
     """Configured for lockstep (the sim profile) but driven by a simulator that announces no
     steps, it commands on its timer after lockstep_wait_s; once steps are announced, one command per step,
