@@ -131,3 +131,24 @@ def test_sim_renders_bev_and_perspective_views_in_config_order():
     assert not np.array_equal(front, views["front_left"])
     assert sim.clone().render_cameras() == {}
     sim.close()
+
+
+def test_renderer_closes_reopens_and_renders_from_any_thread():
+    """A ROS executor calls the bridge from any of its threads; a bridge closes the renderer
+    and the next one in the process must render the same scene."""
+    import threading
+
+    from vla_driving.sim.perspective import close_shared_renderer
+
+    cfg = PerspectiveConfig(**ONE_CAMERA)
+    first = render(cfg, [box_ahead(20.0)])
+    renderer = shared_renderer()
+    close_shared_renderer()
+    with pytest.raises(RuntimeError, match="closed"):
+        renderer.render(cfg, ["cam"], (0.0, 0.0, 0.0), straight_road(), object(), [])
+    again = []
+    worker = threading.Thread(target=lambda: again.append(render(cfg, [box_ahead(20.0)])))
+    worker.start()
+    worker.join()
+    assert shared_renderer() is not renderer
+    assert np.array_equal(first, again[0])
