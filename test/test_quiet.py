@@ -36,3 +36,24 @@ def test_importing_gptqmodel_leaves_the_root_logger_as_it_was():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300, check=True).stdout.split()
     assert out == [str(logging.WARNING), "0"]
+
+
+def test_verbose_before_the_command_shows_them(tmp_path, monkeypatch, capsys):
+    """`vla-driving --verbose run ...`: the flag form of VLA_DRIVING_VERBOSE=1."""
+    from vla_driving.commands import dispatch
+    from vla_driving.quiet import VERBOSE_ENV
+    (tmp_path / "probe_cmd.py").write_text(
+        "import logging, os\n"
+        "def add_arguments(parser):\n    parser.add_argument('--x', default='')\n"
+        "def main(args):\n"
+        "    print(repr(os.environ.get('VLA_DRIVING_VERBOSE')),\n"
+        "          logging.getLogger('torchao').level)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv(VERBOSE_ENV, "")
+    commands = [(("probe",), "probe_cmd", "a probe")]
+    logging.getLogger("torchao").setLevel(logging.NOTSET)
+    assert dispatch(["--verbose", "probe"], commands, "prog") == 0
+    assert capsys.readouterr().out.split() == ["'1'", "0"]
+    monkeypatch.setenv(VERBOSE_ENV, "")
+    assert dispatch(["probe"], commands, "prog") == 0
+    assert capsys.readouterr().out.split() == ["''", str(logging.ERROR)]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from vla_driving.configuration import ConfigError
-from vla_driving.quiet import quiet_third_party
+from vla_driving.quiet import VERBOSE_ENV, quiet_third_party
 
 Command = tuple[tuple[str, ...], str, str]  # (command words, module, one-line help)
 
@@ -20,6 +21,8 @@ Command = tuple[tuple[str, ...], str, str]  # (command words, module, one-line h
 def build_parser(commands: list[Command], prog: str, description: str = "") -> argparse.ArgumentParser:
     """The command tree, for help and for rejecting unknown commands."""
     parser = argparse.ArgumentParser(prog=prog, description=description or None)
+    parser.add_argument("--verbose", action="store_true", help="before the command: show "
+                        f"third-party start-up warnings (same as {VERBOSE_ENV}=1)")
     groups = {(): parser.add_subparsers(dest="command", required=True, metavar="COMMAND")}
     for words, _, help_text in commands:
         for depth in range(1, len(words)):
@@ -34,6 +37,9 @@ def build_parser(commands: list[Command], prog: str, description: str = "") -> a
 def dispatch(argv: list[str] | None, commands: list[Command], prog: str,
              description: str = "") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["--verbose"]:       # for this process and the processes it starts
+        os.environ[VERBOSE_ENV] = "1"
+        argv = argv[1:]
     for words, module, help_text in commands:
         if tuple(argv[: len(words)]) == words:
             return _run_leaf(f"{prog} {' '.join(words)}", module, help_text, argv[len(words):])

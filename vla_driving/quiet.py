@@ -1,4 +1,5 @@
-"""Third-party start-up noise, hidden at the command line; `VLA_DRIVING_VERBOSE=1` shows it.
+"""Third-party start-up noise, hidden at the command line; `VLA_DRIVING_VERBOSE=1` (or
+`--verbose` before the command, `vla-driving --verbose run ...`) shows it.
 
 Each entry is a library's own warning about itself that says nothing about this run: torchao's
 optional CUDA / Triton kernels missing on a CPU machine, accelerate's "weights are not tied"

@@ -148,7 +148,8 @@ def test_an_invalid_plan_is_reported_on_diagnostics_and_not_followed(ros_context
         assert wait_until(lambda: validator_status() is not None
                           and validator_status().level == DiagnosticStatus.ERROR, 5.0)
         values = {kv.key: kv.value for kv in validator_status().values}
-        assert int(values[f"invalid.{CHECK_SPEED}"]) >= 1 and CHECK_SPEED in validator_status().message
+        assert int(values[f"invalid.{CHECK_SPEED}"]) >= 1
+        assert CHECK_SPEED in validator_status().message
         assert node.last_command.mode != "tracking" and node.last_command.speed <= 5.0
     finally:
         executor.shutdown(timeout_sec=5.0)
