@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from vla_driving.data.images import decode_image
+from vla_driving.sim.camera_config import PerspectiveConfig
 
 TILE = 256
 CAPTION_H = 28
@@ -37,6 +38,25 @@ def _to_px(points: np.ndarray, span: float, row: float) -> list:
     return [(TILE / 2 - y * ppm, TILE * row - x * ppm) for x, y in points]
 
 
+def _rig(info: dict | None, camera: str):
+    """The simulator's perspective camera `camera` (PerspectiveConfig), else None."""
+    try:
+        rig = PerspectiveConfig.from_dict(info["config"]["sim"]["perspective"])
+        rig.mount(camera)
+    except (TypeError, KeyError, ValueError):
+        return None
+    return rig
+
+
+def _on_ground(rig, camera: str, points: np.ndarray) -> list:
+    """Ego-frame ground points (N x 2) -> tile pixels through the camera's pinhole; points
+    behind or beside the lens (closer than 1 m along its axis) are left out."""
+    cam = rig.mount(camera).ego_to_camera(np.column_stack([points, np.zeros(len(points))]))
+    k = rig.pinhole()
+    uv = k.project(cam[cam[:, 2] > 1.0]) if np.any(cam[:, 2] > 1.0) else np.zeros((0, 2))
+    return [(u * TILE / k.width, v * TILE / k.height) for u, v in uv]
+
+
 def tile(episode, sample, camera: str) -> Image.Image:
     geom = _view_geometry(episode.info, camera)
     if sample.images.get(camera):
@@ -45,6 +65,14 @@ def tile(episode, sample, camera: str) -> Image.Image:
         img = Image.new("RGB", (TILE, TILE), (30, 30, 30))
     draw = ImageDraw.Draw(img)
     lab = sample.labels
+    rig = _rig(episode.info, camera)
+    if rig is not None:            # a perspective view: the future on the road, as it sees it
+        px = _on_ground(rig, camera, np.vstack([[0.0, 0.0], lab.waypoints]))
+        if len(px) >= 2:
+            draw.line(px, fill=TRAJ, width=2)
+        for x, y in px:
+            draw.ellipse([x - 2, y - 2, x + 2, y + 2], fill=TRAJ)
+        return img
     extent = float(np.max(np.abs(np.vstack([lab.past, lab.waypoints]))))
     span, row = geom if geom else (max(INSET_MIN_SPAN_M, 2.5 * extent), 0.6)
     for pts, colour in ((lab.past[::-1], PAST), (lab.waypoints, TRAJ)):   # both from the ego out

@@ -76,3 +76,15 @@ def test_camera_info_sits_beside_the_image_topic():
 def _jpeg(img):
     from vla_driving.data.images import encode_jpeg
     return encode_jpeg(img)
+
+
+def test_contact_sheet_draws_the_future_where_the_camera_sees_the_road():
+    from vla_driving_training.data.contact_sheet import TILE, _on_ground, _rig
+
+    info = {"config": {"sim": SIM.to_dict()}}
+    rig = _rig(info, "front")
+    assert _rig(info, "bev_near") is None
+    k, m = rig.pinhole(), rig.mount("front")
+    (u, v), = _on_ground(rig, "front", np.array([[10.0, 0.0], [-5.0, 0.0]]))  # behind: dropped
+    assert u == pytest.approx(k.cx * TILE / k.width)
+    assert v == pytest.approx((k.cy + k.fy * m.z / (10.0 - m.x)) * TILE / k.height)
