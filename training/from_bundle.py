@@ -28,7 +28,7 @@ def checkpoint_from_bundle(bundle: str | Path, out: str | Path) -> Path:
     llm_dir = root / manifest.llm["dir"]
     fmt = manifest.llm.get("format")
     if fmt == "gptq":
-        llm = dequantize_checkpoint(llm_dir)
+        llm = dequantize_checkpoint(llm_dir, manifest.llm.get("embedding") == "lm_head")
     elif fmt == "hf":
         llm = load_hf_llm(llm_dir, "cpu")
     else:

@@ -28,7 +28,8 @@ def quantized(tiny_checkpoint, samples, tmp_path_factory):
     root = tmp_path_factory.mktemp("gptq")
     save_hf_llm(model, tokenizer, root / "fp")
     ids = calibration_token_ids(tokenizer, samples, model.cfg.llm.max_positions)
-    gptq.quantize_llm(root / "fp", root / "int4", ids, gptq.GptqSettings(group_size=GROUP_SIZE))
+    settings = gptq.GptqSettings(group_size=GROUP_SIZE, lm_head="full")  # the standard layout
+    gptq.quantize_llm(root / "fp", root / "int4", ids, settings)
     return model, root / "int4"
 
 

@@ -23,8 +23,12 @@ def add_gptq_arguments(parser: argparse.ArgumentParser) -> None:
                         help="GPTQ group size (must divide the LLM widths)")
     parser.add_argument("--calibration-samples", type=int, default=defaults.calibration_samples,
                         help="driving-data frames for GPTQ calibration")
+    parser.add_argument("--lm-head", choices=("int4", "full"), default=defaults.lm_head,
+                        help="int4: quantize the LM head too; a tied input embedding is then "
+                             "rebuilt from it at load, not stored (docs/export.md). full: head "
+                             f"and embedding stay 16-bit (default {defaults.lm_head})")
 
 
 def gptq_settings(args: argparse.Namespace) -> GptqSettings:
     return GptqSettings(bits=args.bits, group_size=args.group_size,
-                        calibration_samples=args.calibration_samples)
+                        calibration_samples=args.calibration_samples, lm_head=args.lm_head)

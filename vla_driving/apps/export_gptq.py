@@ -40,4 +40,8 @@ def main(args: argparse.Namespace) -> int:
     print(format_table(("llm", "weights", "bits", "group size", "calibration frames"), [
         ("fp32 (input)", human_bytes(fp_bytes), 32, "-", "-"),
         (f"gptq ({out})", human_bytes(_size(out)), qc["bits"], qc["group_size"], len(ids))]))
+    if qc["embedding"] == "lm_head":
+        print("the tied input embedding is not stored (INT4 LM head): load with "
+              "engines.gptq.load_gptq_llm(DIR, embedding_from_head=True); --lm-head full keeps "
+              "the standard layout")
     return 0

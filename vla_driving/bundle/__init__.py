@@ -5,10 +5,12 @@ Loading a verified bundle into runnable parts is the policy's business
 """
 
 from vla_driving.bundle.manifest import (ENCODER, ENGINE_CACHE_DIR, FORMAT, FORMAT_VERSION,
-                                         MANIFEST_FILE, BundleError, FileEntry, Manifest,
-                                         bundle_files, read_manifest, sha256_file, write_manifest)
+                                         MANIFEST_FILE, SUPPORTED_FORMAT_VERSIONS, BundleError,
+                                         FileEntry, Manifest, bundle_files, format_version_for,
+                                         read_manifest, sha256_file, write_manifest)
 from vla_driving.bundle.verify import verify_bundle
 
 __all__ = ["ENCODER", "ENGINE_CACHE_DIR", "FORMAT", "FORMAT_VERSION", "MANIFEST_FILE",
-           "BundleError", "FileEntry", "Manifest", "bundle_files", "read_manifest",
+           "SUPPORTED_FORMAT_VERSIONS", "BundleError", "FileEntry", "Manifest", "bundle_files",
+           "format_version_for", "read_manifest",
            "sha256_file", "verify_bundle", "write_manifest"]

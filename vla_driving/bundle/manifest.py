@@ -17,6 +17,10 @@ from typing import Any
 
 FORMAT = "vla_driving.bundle"
 FORMAT_VERSION = 1
+# 2: the LLM's input embedding is not stored but rebuilt from its INT4 LM head
+# (`llm.embedding: lm_head`); a runtime that reads only 1 must refuse such a bundle.
+EMBEDDING_FROM_HEAD_VERSION = 2
+SUPPORTED_FORMAT_VERSIONS = (FORMAT_VERSION, EMBEDDING_FROM_HEAD_VERSION)
 MANIFEST_FILE = "manifest.json"
 ENGINE_CACHE_DIR = "engines"  # built TensorRT plans live here; not part of the hashed content
 ENCODER = "encoder"
@@ -112,6 +116,12 @@ class Manifest:
         return refs
 
 
+def format_version_for(llm: dict[str, Any]) -> int:
+    """The lowest format version that describes this LLM entry, so older runtimes still read
+    every bundle they can load correctly."""
+    return EMBEDDING_FROM_HEAD_VERSION if llm.get("embedding") == "lm_head" else FORMAT_VERSION
+
+
 def content_digest(data: dict[str, Any]) -> str:
     """sha256 of the manifest's canonical JSON without its own `manifest_sha256` entry."""
     body = {k: v for k, v in data.items() if k != "manifest_sha256"}
@@ -157,7 +167,8 @@ def read_manifest(root: str | Path) -> Manifest:
         raise BundleError(f"{path}: not a vla_driving bundle manifest (format "
                           f"{data.get('format') if isinstance(data, dict) else None!r})")
     version = data.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in SUPPORTED_FORMAT_VERSIONS:
         raise BundleError(f"{path}: bundle format version {version!r} is not supported; this "
-                          f"runtime reads version {FORMAT_VERSION} (re-export the bundle)")
+                          f"runtime reads versions {list(SUPPORTED_FORMAT_VERSIONS)} (re-export "
+                          f"the bundle)")
     return Manifest.from_dict(data)

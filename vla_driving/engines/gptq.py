@@ -22,6 +22,9 @@ from typing import Sequence
 from vla_driving.configuration import Config, param
 from vla_driving.engines.base import require
 from vla_driving.engines.casting_llm import CastingLLM
+from vla_driving.engines.gptq_head import (EMBEDDING_FROM_HEAD, EMBEDDING_STORED, LM_HEAD,
+                                           check_embedding_layout, drop_input_embedding,
+                                           set_embedding_from_head, untie_hf_dir)
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +80,22 @@ class GptqSettings(Config):
     damp_percent: float = param(0.05, "Hessian dampening", low=0.0, high=1.0)
     calibration_samples: int = param(128, "driving-data frames used for calibration",
                                      low=1, high=100000)
+    lm_head: str = param("int4", "LM head: `int4` quantizes it too (same bits and group size) "
+                         "and a tied input embedding is rebuilt from it at load "
+                         "(engines/gptq_head.py); `full` keeps head and embedding in 16 bits "
+                         "(the standard HF GPTQ layout, bundles before issue 21)",
+                         choices=("int4", "full"))
+    head_mse: float = param(2.4, "INT4 LM head: GPTQModel's clipping search, scales shrunk to "
+                            "minimise the error's p-norm with this p (GPTQModel's own value for "
+                            "heads); 0: plain min/max", low=0.0, high=10.0)
 
 
 def quantize_llm(src_dir: str | Path, out_dir: str | Path, calibration: Sequence[list[int]],
                  settings: GptqSettings) -> dict:
     """Quantize the HF causal LM in `src_dir` with token-id calibration samples; save to `out_dir`.
 
-    Returns the `quantization_config` written into `out_dir/config.json`.
+    Returns the `quantization_config` written into `out_dir/config.json`, plus `embedding`:
+    `lm_head` when the input embedding is not stored but rebuilt from the INT4 head at load.
     """
     import json
 
@@ -92,15 +104,24 @@ def quantize_llm(src_dir: str | Path, out_dir: str | Path, calibration: Sequence
                for ids in calibration if len(ids) >= CALIBRATION_MIN_TOKENS]
     if not samples:
         raise ValueError(f"no calibration sample has >= {CALIBRATION_MIN_TOKENS} tokens")
-    qcfg = gptqmodel.QuantizeConfig(bits=settings.bits, group_size=settings.group_size,
-                                    desc_act=settings.desc_act, sym=settings.sym,
-                                    damp_percent=settings.damp_percent, offload_to_disk=False)
+    layout = dict(bits=settings.bits, group_size=settings.group_size,
+                  desc_act=settings.desc_act, sym=settings.sym)
+    head = settings.lm_head == "int4"
+    # GPTQModel quantizes an lm_head at 8 bits / group 32 (mse 2.4) unless told otherwise.
+    head_cfg = dict(layout, **({"mse": settings.head_mse} if settings.head_mse else {}))
+    extra = {"lm_head": True, "dynamic": {LM_HEAD: head_cfg}} if head else {}
+    tied = untie_hf_dir(src_dir) if head else False
+    qcfg = gptqmodel.QuantizeConfig(**layout, damp_percent=settings.damp_percent,
+                                    offload_to_disk=False, **extra)
     with _gptqmodel_output_to_log():
         model = gptqmodel.GPTQModel.load(str(src_dir), qcfg, device="cpu")
         model.quantize(samples, batch_size=1, calibration_data_min_length=CALIBRATION_MIN_TOKENS)
         model.save(str(out_dir))
+    if tied:
+        drop_input_embedding(out_dir)
     config = json.loads((Path(out_dir) / "config.json").read_text())
-    return config["quantization_config"]
+    return {**config["quantization_config"],
+            "embedding": EMBEDDING_FROM_HEAD if tied else EMBEDDING_STORED}
 
 
 def default_device() -> str:
@@ -113,8 +134,12 @@ def default_device() -> str:
 LLM_KERNELS = ("default", "auto", "triton", "torch")
 
 
-def load_gptq_llm(directory: str | Path, device: str | None = None, kernel: str = "default"):
+def load_gptq_llm(directory: str | Path, device: str | None = None, kernel: str = "default",
+                  embedding_from_head: bool = False):
     """The quantized HF causal LM in `directory`, wrapped to take and give float32.
+
+    `embedding_from_head` (the manifest's `llm.embedding: lm_head`): the input embedding is not
+    stored; it is rebuilt from the dequantized INT4 LM head (`gptq_head`).
 
     `kernel` (EngineConfig.llm_kernel): `default` is GPTQModel's torch kernel on CPU and, on CUDA,
     its Triton kernel, then torch for layers Triton refuses (e.g. 80-wide projections): neither
@@ -125,11 +150,12 @@ def load_gptq_llm(directory: str | Path, device: str | None = None, kernel: str 
     from vla_driving.engines.gptq_format import dequantize_checkpoint
 
     device = device or default_device()
+    check_embedding_layout(directory, embedding_from_head)
     try:
         gptqmodel = import_gptqmodel()
     except MissingDependencyError as exc:
         log.warning("%s; dequantizing the GPTQ checkpoint to float32 instead", exc)
-        return CastingLLM(dequantize_checkpoint(directory).to(device))
+        return CastingLLM(dequantize_checkpoint(directory, embedding_from_head).to(device))
     if kernel not in LLM_KERNELS:
         raise ValueError(f"kernel={kernel!r}: allowed values are {list(LLM_KERNELS)}")
     B = gptqmodel.BACKEND
@@ -139,15 +165,36 @@ def load_gptq_llm(directory: str | Path, device: str | None = None, kernel: str 
         backends = [B.TORCH] if device == "cpu" else [B.TRITON, B.TORCH]
     for backend in backends:
         try:
-            with _gptqmodel_output_to_log():
+            with _gptqmodel_output_to_log(), _quiet_missing_embedding(embedding_from_head):
                 wrapped = gptqmodel.GPTQModel.load(str(directory), backend=backend,
                                                    device=device)
-            return CastingLLM(eager_kernels(wrapped.model.eval()))
+            llm = eager_kernels(wrapped.model.eval())
+            if embedding_from_head:
+                set_embedding_from_head(llm, directory)
+            return CastingLLM(llm)
         except (RuntimeError, ValueError, ImportError) as exc:
             if backend == backends[-1]:
                 raise
             log.warning("GPTQModel kernel %s failed on %s (%s); trying %s", backend, device,
                         exc, backends[-1])
+
+
+@contextlib.contextmanager
+def _quiet_missing_embedding(expected: bool):
+    """transformers warns that the (deliberately absent) embedding is newly initialised; it is
+    overwritten right after loading, so say that once at debug level instead."""
+    if not expected:
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        log.debug("GPTQ: input embedding rebuilt from the INT4 LM head")
 
 
 def eager_kernels(model):

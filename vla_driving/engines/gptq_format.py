@@ -75,8 +75,12 @@ def dequantized_state_dict(tensors: dict[str, torch.Tensor], bits: int) -> dict[
     return out
 
 
-def dequantize_checkpoint(directory: str | Path) -> torch.nn.Module:
-    """A float32 HF causal LM with the dequantized weights of a GPTQ checkpoint."""
+def dequantize_checkpoint(directory: str | Path, embedding_from_head: bool = False
+                          ) -> torch.nn.Module:
+    """A float32 HF causal LM with the dequantized weights of a GPTQ checkpoint
+    (`embedding_from_head`: the input embedding is the dequantized LM head, `gptq_head`)."""
+    from vla_driving.engines.gptq_head import EMBED_KEY, HEAD_KEY
+
     from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModelForCausalLM
 
@@ -84,6 +88,8 @@ def dequantize_checkpoint(directory: str | Path) -> torch.nn.Module:
     qc = read_quantization_config(directory)
     data = json.loads((directory / "config.json").read_text())
     data.pop("quantization_config")
+    if embedding_from_head:   # the checkpoint's tie, restored: one matrix for both ends
+        data["tie_word_embeddings"] = True
     config = AutoConfig.for_model(data.pop("model_type"), **data)
     config._attn_implementation = "eager"
     model = AutoModelForCausalLM.from_config(config, trust_remote_code=False).float()
@@ -91,6 +97,8 @@ def dequantize_checkpoint(directory: str | Path) -> torch.nn.Module:
     for path in sorted(directory.glob("*.safetensors")):
         tensors.update(load_file(str(path)))
     state = dequantized_state_dict(tensors, qc["bits"])
+    if embedding_from_head:
+        state[EMBED_KEY] = state.pop(HEAD_KEY)
     missing, unexpected = model.load_state_dict(state, strict=False)
     tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
     if set(missing) - tied or unexpected:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from vla_driving.engines.gptq import GptqSettings, quantize_llm
+from vla_driving.engines.gptq_head import EMBEDDING_FROM_HEAD, drop_tokenizer_copy
 from vla_driving.export.onnx_frontend import Agreement, compare, export_frontend
 from vla_driving.engines.ort_engine import OrtEngine
 from vla_driving.engines.torch_engine import TorchEngine
@@ -109,10 +110,13 @@ def export_llm(model, tokenizer, calibration: list[list[int]], out_dir: Path,
         qc = quantize_llm(tmp, target, calibration, settings.gptq)
     for name in ("quant_log.csv",):  # GPTQModel's run log, not part of the model
         (target / name).unlink(missing_ok=True)
+    if qc["embedding"] == EMBEDDING_FROM_HEAD:
+        drop_tokenizer_copy(target)
     return {"dir": LLM_DIR, "format": "gptq", "precision": f"int{qc['bits']}",
             "bits": qc["bits"], "group_size": qc["group_size"], "sym": qc.get("sym", True),
             "desc_act": qc.get("desc_act", False), "checkpoint_format": qc.get(
-                "checkpoint_format", "gptq")}
+                "checkpoint_format", "gptq"), "lm_head": settings.gptq.lm_head,
+            "embedding": qc["embedding"]}
 
 
 def save_policy_weights(model, out_dir: Path) -> dict:
@@ -165,7 +169,7 @@ def build_bundle(checkpoint: str | Path, out_dir: str | Path, calibration: list[
                  ) -> BundleReport:
     """Export a checkpoint to a verified bundle in `out_dir` (which must not exist yet)."""
     from vla_driving.model.checkpoint import load_checkpoint, read_config
-    from vla_driving.bundle import Manifest, verify_bundle, write_manifest
+    from vla_driving.bundle import Manifest, format_version_for, verify_bundle, write_manifest
 
     settings = settings or ExportSettings()
     checkpoint, out_dir = Path(checkpoint), Path(out_dir)
@@ -196,6 +200,7 @@ def build_bundle(checkpoint: str | Path, out_dir: str | Path, calibration: list[
         checks={"onnx_vs_torch": {"max_abs": agreement.max_abs, "max_rel": agreement.max_rel,
                                   "frames": agreement.samples},
                 "gptq_calibration_samples": len(ids) if settings.quantize else 0})
+    manifest.format_version = format_version_for(llm)
     write_manifest(out_dir, manifest)
     step("verify")
     return BundleReport(verify_bundle(out_dir), agreement, ["onnx", "llm", "weights", "verify"])

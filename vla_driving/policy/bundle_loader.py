@@ -30,11 +30,19 @@ class LoadedBundle:
 def _load_llm(root: Path, manifest: Manifest, device: str, kernel: str = "default"):
     from vla_driving.engines.casting_llm import CastingLLM
     from vla_driving.engines.gptq import load_gptq_llm, load_hf_llm
+    from vla_driving.engines.gptq_format import GptqFormatError
 
     fmt = manifest.llm.get("format")
     directory = root / manifest.llm["dir"]
+    embedding = manifest.llm.get("embedding", "stored")  # absent: bundles before issue 21
+    if embedding not in ("stored", "lm_head"):
+        raise PolicyUnavailableError(f"{root}: unknown llm.embedding {embedding!r} (known: "
+                                     f"stored, lm_head)")
     if fmt == "gptq":
-        return load_gptq_llm(directory, device, kernel)
+        try:
+            return load_gptq_llm(directory, device, kernel, embedding == "lm_head")
+        except GptqFormatError as exc:
+            raise PolicyUnavailableError(f"{root}: {exc}") from exc
     if fmt == "hf":
         return CastingLLM(load_hf_llm(directory, device))
     raise BundleError(f"{root}: unknown LLM format {fmt!r} (known: gptq, hf)")
