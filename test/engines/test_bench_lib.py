@@ -33,3 +33,27 @@ def test_load_samples_spreads_over_the_split_and_checks_its_name():
     assert len(picked) == 4 and tuple(picked[0]["images"].shape) == (2, 2, 3, 32, 32)
     with pytest.raises(ValueError, match="split='test'"):
         load_samples("synthetic:32", "test", 4)
+
+
+def test_interleaved_decode_times_every_model_on_the_same_tokens(tiny_checkpoint, samples):
+    from vla_driving.export.bench_lib import decode_steps, interleaved_decode
+
+    model, tokenizer = load_checkpoint(tiny_checkpoint)
+    assert len(list(decode_steps(model, tokenizer, samples[0], 3))) == 3
+    tps = interleaved_decode({"a": model, "b": model}, tokenizer, samples[:2], tokens=3, runs=2)
+    assert set(tps) == {"a", "b"} and all(math.isfinite(v) and v > 0 for v in tps.values())
+
+
+def test_plan_text_agreement_of_a_model_with_itself_and_with_another(tiny_checkpoint, samples):
+    import torch
+
+    from vla_driving.export.bench_lib import plan_text_agreement
+
+    model, tokenizer = load_checkpoint(tiny_checkpoint)
+    same = plan_text_agreement(model, model, tokenizer, samples[:2])
+    assert same == {"frames": 2, "same_text": 1.0, "prefix_tokens": 1.0}
+    other, _ = load_checkpoint(tiny_checkpoint)
+    with torch.no_grad():
+        other.llm.get_output_embeddings().weight.mul_(-1.0)   # another greedy choice at once
+    differs = plan_text_agreement(model, other, tokenizer, samples[:2])
+    assert differs["same_text"] < 1.0 and differs["prefix_tokens"] < 1.0

@@ -1,4 +1,5 @@
-"""`vla-driving bench engines --bundle B`: encoder backends, LLM size and INT4 quality, one run.
+"""`vla-driving bench engines --bundle B`: encoder backends, LLM size, INT4 quality and decode
+speed, one run.
 
 Prints one table (and writes it as JSON with --json). Every figure is a ratio of two things
 measured side by side here; absolute times are only meaningful on the device named in the output.
@@ -33,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--samples", type=int, default=64, help="held-out frames for quality")
     parser.add_argument("--checkpoint", default="",
                         help="the fp32 checkpoint the bundle was exported from (quality reference)")
+    parser.add_argument("--decode-tokens", type=int, default=64,
+                        help="greedy tokens per decode run (EOS ignored), fp32 vs INT4")
+    parser.add_argument("--decode-runs", type=int, default=5, help="decode runs per model")
+    parser.add_argument("--text-frames", type=int, default=16,
+                        help="frames whose greedy plan text INT4 is compared with fp32")
 
 
 def _encoder_rows(args, results: dict) -> list[tuple]:
@@ -100,20 +106,28 @@ def _gpu_rows(args, manifest, results: dict) -> list[tuple]:
 
 
 def _llm_rows(args, manifest, results: dict) -> list[tuple]:
-    from vla_driving.export.bench_lib import llm_weight_bytes
+    from vla_driving.export.bench_lib import llm_dir_bytes, llm_weight_bytes
 
     if manifest.llm.get("format") != "gptq":
         return [("LLM size", "bundle LLM is not GPTQ", "")]
-    sizes = llm_weight_bytes(Path(args.bundle) / manifest.llm["dir"], manifest.llm["bits"])
-    whole = sizes["fp16_bytes"] / sizes["int4_file_bytes"]
+    llm_dir, bits = Path(args.bundle) / manifest.llm["dir"], manifest.llm["bits"]
+    from_head = manifest.llm.get("embedding") == "lm_head"
+    sizes = {**llm_weight_bytes(llm_dir, bits), **llm_dir_bytes(llm_dir, bits, from_head)}
+    weights = sizes["fp16_bytes"] / sizes["int4_file_bytes"]
+    whole = sizes["fp16_dir_bytes"] / sizes["int4_dir_bytes"]
     layers = sizes["quantized_layers_fp16_bytes"] / sizes["quantized_layers_int4_bytes"]
+    sizes.update(whole_dir_ratio=whole, weights_ratio=weights, layers_ratio=layers)
     results["llm_bytes"] = sizes
+    head = ("LM head INT4, embedding rebuilt from it" if from_head
+            else "tied embedding/LM head 16-bit")
     return [("LLM weights fp32 / fp16", f"{human_bytes(sizes['fp32_bytes'])} / "
-                                        f"{human_bytes(sizes['fp16_bytes'])}", ""),
-            ("LLM INT4 files (embeddings unquantized)", human_bytes(sizes["int4_file_bytes"]),
-             f"{whole:.2f}x smaller than fp16"),
-            ("quantized layers fp16 -> INT4", f"{layers:.2f}x smaller",
-             _verdict(layers >= TARGET_INT4_SHRINK, f">= {TARGET_INT4_SHRINK}x"))]
+                                        f"{human_bytes(sizes['fp16_bytes'])}", head),
+            ("LLM INT4 safetensors vs fp16 weights", human_bytes(sizes["int4_file_bytes"]),
+             f"{weights:.2f}x smaller"),
+            ("whole llm/ dir fp16 export -> INT4", f"{human_bytes(sizes['fp16_dir_bytes'])} -> "
+                                                   f"{human_bytes(sizes['int4_dir_bytes'])}",
+             _verdict(whole >= TARGET_INT4_SHRINK, f">= {TARGET_INT4_SHRINK}x ({whole:.2f}x)")),
+            ("quantized layers fp16 -> INT4", f"{layers:.2f}x smaller", "")]
 
 
 def _quality_rows(args, results: dict) -> list[tuple]:
@@ -135,12 +149,31 @@ def _quality_rows(args, results: dict) -> list[tuple]:
     points = abs(got["meta_accuracy"] - ref["meta_accuracy"]) * 100.0
     results["quality"] = {"fp32": ref, "int4": got, "l2_rel_diff": l2_rel,
                           "meta_points_diff": points}
-    return [("held-out frames", f"{ref['frames']} ({args.data}, {args.split})", ""),
+    rows = [("held-out frames", f"{ref['frames']} ({args.data}, {args.split})", ""),
             ("L2 fp32 / INT4", f"{ref['l2_m']:.3f} / {got['l2_m']:.3f} m",
              _verdict(l2_rel <= TARGET_L2_REL, f"within {TARGET_L2_REL:.0%} ({l2_rel:.2%})")),
             ("meta-action acc fp32 / INT4",
              f"{ref['meta_accuracy']:.3f} / {got['meta_accuracy']:.3f}",
              _verdict(points <= TARGET_META_POINTS, f"within 1 point ({points:.2f})"))]
+    return rows + _text_rows(args, fp32, int4, tokenizer, samples, results)
+
+
+def _text_rows(args, fp32, int4, tokenizer, samples, results: dict) -> list[tuple]:
+    """Greedy decoding, fp32 checkpoint vs the bundle's INT4 LLM: tokens/s side by side
+    (token by token in turn) and how often the INT4 plan text equals the fp32 one."""
+    from vla_driving.export.bench_lib import interleaved_decode, plan_text_agreement
+
+    tps = interleaved_decode({"fp32": fp32, "int4": int4.model}, tokenizer, samples,
+                             args.decode_tokens, args.decode_runs)
+    agree = plan_text_agreement(fp32, int4.model, tokenizer, samples[:args.text_frames])
+    results["decode_tokens_per_s"] = tps
+    results["plan_text_agreement"] = agree
+    return [("decode tok/s fp32 / INT4 (CPU)", f"{tps['fp32']:.0f} / {tps['int4']:.0f}",
+             f"INT4 {tps['int4'] / tps['fp32']:.2f}x fp32; {args.decode_tokens} tokens x "
+             f"{args.decode_runs} runs, median, in turn"),
+            ("plan text INT4 == fp32",
+             f"{round(agree['same_text'] * agree['frames'])} of {agree['frames']} frames",
+             f"tokens equal up to the first difference: {agree['prefix_tokens']:.2f}")]
 
 
 def _verdict(ok: bool, target: str) -> str:
