@@ -2,24 +2,40 @@
 
 import logging
 
-from vla_driving.quiet import NOISY_LOGGERS, VERBOSE_ENV, quiet_third_party
+from vla_driving.quiet import (HIDDEN_LINE, NOISY_LOGGERS, VERBOSE_ENV, HideNotices,
+                               quiet_third_party)
 
 
-def test_noisy_loggers_keep_errors_only(caplog):
+def _unquiet():
     for name in NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.NOTSET)
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.NOTSET)
+        for f in [f for f in logger.filters if isinstance(f, HideNotices)]:
+            logger.removeFilter(f)
+
+
+def test_noisy_loggers_keep_errors_only_and_say_once_that_they_hid_something(
+        caplog, capsys, monkeypatch):
+    _unquiet()
+    monkeypatch.setattr(HideNotices, "hidden", 0)
     assert quiet_third_party({}) is True
+    assert quiet_third_party({}) is True          # twice: still one filter per logger
     logger = logging.getLogger("accelerate.utils.modeling")
+    assert sum(isinstance(f, HideNotices) for f in logger.filters) == 1
     with caplog.at_level(logging.INFO):
         logger.warning("The model weights are not tied.")
+        logging.getLogger("torchao").warning("no CUDA kernels")
         logger.error("a real failure")
     assert [r.getMessage() for r in caplog.records if r.name == logger.name] == ["a real failure"]
+    assert capsys.readouterr().err.splitlines() == [HIDDEN_LINE]
+    assert HideNotices.hidden == 2
+    _unquiet()
 
 
 def test_verbose_leaves_them_alone():
-    logging.getLogger("torchao").setLevel(logging.NOTSET)
+    _unquiet()
     assert quiet_third_party({VERBOSE_ENV: "1"}) is False
-    assert logging.getLogger("torchao").level == logging.NOTSET
+    assert not logging.getLogger("torchao").filters
 
 
 def test_importing_gptqmodel_leaves_the_root_logger_as_it_was():
@@ -47,13 +63,14 @@ def test_verbose_before_the_command_shows_them(tmp_path, monkeypatch, capsys):
         "def add_arguments(parser):\n    parser.add_argument('--x', default='')\n"
         "def main(args):\n"
         "    print(repr(os.environ.get('VLA_DRIVING_VERBOSE')),\n"
-        "          logging.getLogger('torchao').level)\n")
+        "          len(logging.getLogger('torchao').filters))\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv(VERBOSE_ENV, "")
     commands = [(("probe",), "probe_cmd", "a probe")]
-    logging.getLogger("torchao").setLevel(logging.NOTSET)
+    _unquiet()
     assert dispatch(["--verbose", "probe"], commands, "prog") == 0
     assert capsys.readouterr().out.split() == ["'1'", "0"]
     monkeypatch.setenv(VERBOSE_ENV, "")
     assert dispatch(["probe"], commands, "prog") == 0
-    assert capsys.readouterr().out.split() == ["''", str(logging.ERROR)]
+    assert capsys.readouterr().out.split() == ["''", "1"]
+    _unquiet()
