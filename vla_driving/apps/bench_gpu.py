@@ -38,6 +38,7 @@ from vla_driving.apps.tables import format_table
 from vla_driving.bundle import verify_bundle
 from vla_driving.engines.casting_llm import CastingLLM
 from vla_driving.engines.gptq import import_gptqmodel
+from vla_driving.engines.gptq_head import set_embedding_from_head
 from vla_driving.model.config import VLAConfig
 from vla_driving.model.inference import build_prefix, driving_prompts
 from vla_driving.model.llm import decoder_step
@@ -355,6 +356,8 @@ def part_bundle(args, device: str, budget: Budget) -> Part:
     manifest = verify_bundle(root)
     cfg = VLAConfig.from_dict(manifest.architecture["vla"])
     llm = load_gptq(root / manifest.llm["dir"], device, args.kernel, notes)
+    if manifest.llm.get("embedding") == "lm_head":   # INT4 head, embedding not stored (issue 21)
+        set_embedding_from_head(llm, root / manifest.llm["dir"])
     model = VLAModel(cfg, llm=CastingLLM(llm))
     from safetensors.torch import load_file
 
