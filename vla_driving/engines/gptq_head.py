@@ -61,10 +61,11 @@ def drop_input_embedding(directory: str | Path) -> int:
         with safe_open(str(path), "pt") as fh:
             if EMBED_KEY not in fh.keys():
                 continue
+            metadata = fh.metadata() or {"format": "pt"}   # kept as the quantizer wrote it
         before = path.stat().st_size
         tensors = load_file(str(path))
         del tensors[EMBED_KEY]
-        save_file(tensors, str(path), metadata={"format": "pt"})
+        save_file(tensors, str(path), metadata=metadata)
         saved += before - path.stat().st_size
     index = directory / INDEX_FILE
     if index.is_file():
