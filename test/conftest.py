@@ -39,3 +39,16 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared fixtures not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def autograd_stays_on():
+    """A test that leaves autograd off fails itself, not the training tests that run after it
+    (a generator yielding inside `torch.no_grad()` did that to every training test in CI)."""
+    yield
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and not torch.is_grad_enabled():
+        torch.set_grad_enabled(True)
+        pytest.fail("this test left autograd disabled in the main thread")

@@ -36,12 +36,15 @@ def test_load_samples_spreads_over_the_split_and_checks_its_name():
 
 
 def test_interleaved_decode_times_every_model_on_the_same_tokens(tiny_checkpoint, samples):
+    import torch
+
     from vla_driving.export.bench_lib import decode_steps, interleaved_decode
 
     model, tokenizer = load_checkpoint(tiny_checkpoint)
     assert len(list(decode_steps(model, tokenizer, samples[0], 3))) == 3
     tps = interleaved_decode({"a": model, "b": model}, tokenizer, samples[:2], tokens=3, runs=2)
     assert set(tps) == {"a", "b"} and all(math.isfinite(v) and v > 0 for v in tps.values())
+    assert torch.is_grad_enabled(), "interleaved generators left autograd off"
 
 
 def test_plan_text_agreement_of_a_model_with_itself_and_with_another(tiny_checkpoint, samples):

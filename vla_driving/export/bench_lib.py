@@ -118,12 +118,16 @@ def decode_steps(model, tokenizer, sample: dict, tokens: int):
         prefix = build_prefix(model, images, one("ego"), one("past"), prompt, True)
         lm_head = model.llm.get_output_embeddings()
         hidden, cache = decoder_step(model.llm, prefix.embeds, use_cache=True)
-        for _ in range(tokens):
+    for _ in range(tokens):
+        # no_grad per token, never across a yield: interleaved generators would restore each
+        # other's saved grad mode and leave autograd off in the caller (training after a bench)
+        with torch.no_grad():
             start = time.perf_counter()
             token = int(lm_head(hidden[:, -1]).argmax(-1))
             emb = model.embed_tokens(torch.tensor([[token]]))
             hidden, cache = decoder_step(model.llm, emb, cache=cache, use_cache=True)
-            yield time.perf_counter() - start
+            seconds = time.perf_counter() - start
+        yield seconds
 
 
 def interleaved_decode(models: dict, tokenizer, samples: list[dict], tokens: int,
