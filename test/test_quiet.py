@@ -7,11 +7,14 @@ from vla_driving.quiet import (HIDDEN_LINE, NOISY_LOGGERS, VERBOSE_ENV, HideNoti
 
 
 def _unquiet():
-    for name in NOISY_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.NOTSET)
-        for f in [f for f in logger.filters if isinstance(f, HideNotices)]:
-            logger.removeFilter(f)
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".")[0] in (
+                n.split(".")[0] for n in NOISY_LOGGERS):
+            logger.setLevel(logging.NOTSET)
+            for f in [f for f in logger.filters if isinstance(f, HideNotices)]:
+                logger.removeFilter(f)
+    if getattr(logging.getLoggerClass(), "quiets_noisy_children", False):
+        logging.setLoggerClass(logging.getLoggerClass().__mro__[1])
 
 
 def test_noisy_loggers_keep_errors_only_and_say_once_that_they_hid_something(
@@ -30,6 +33,29 @@ def test_noisy_loggers_keep_errors_only_and_say_once_that_they_hid_something(
     assert capsys.readouterr().err.splitlines() == [HIDDEN_LINE]
     assert HideNotices.hidden == 2
     _unquiet()
+
+
+def test_children_of_noisy_loggers_are_hidden_whenever_they_are_created(caplog, capsys,
+                                                                       monkeypatch):
+    """torchao warned from `torchao.kernel.intmm` while being imported, after the filters were
+    set: a parent's filter never sees a child's records, so the demo printed it."""
+    _unquiet()
+    monkeypatch.setattr(HideNotices, "hidden", 0)
+    before = logging.getLogger("torchao.before_quiet")
+    assert quiet_third_party({}) is True
+    after = logging.getLogger("torchao.kernel.intmm_test")
+    unrelated = logging.getLogger("torchaother.module")
+    with caplog.at_level(logging.INFO):
+        before.warning("Detected no triton")
+        after.warning("Detected no triton")
+        after.error("a real failure")
+        unrelated.warning("kept")
+    shown = [(r.name, r.getMessage()) for r in caplog.records]
+    assert shown == [(after.name, "a real failure"), (unrelated.name, "kept")]
+    assert capsys.readouterr().err.splitlines() == [HIDDEN_LINE]
+    assert HideNotices.hidden == 2
+    _unquiet()
+    assert not getattr(logging.getLoggerClass(), "quiets_noisy_children", False)
 
 
 def test_verbose_leaves_them_alone():

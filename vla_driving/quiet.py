@@ -37,13 +37,42 @@ class HideNotices(logging.Filter):
         return False
 
 
+def _is_noisy(name: str) -> bool:
+    return any(name == n or name.startswith(n + ".") for n in NOISY_LOGGERS)
+
+
+def _hide(logger: logging.Logger) -> None:
+    if not any(isinstance(f, HideNotices) for f in logger.filters):
+        logger.addFilter(HideNotices())
+
+
+def _quiet_logger_class(base: type) -> type:
+    """A logger filter does not see its children's records (they propagate to handlers, not
+    to the parent's filters), and torchao warns from `torchao.kernel.intmm` while it is being
+    imported: so every logger created under a noisy name gets the filter at creation."""
+
+    class QuietChildren(base):
+        quiets_noisy_children = True
+
+        def __init__(self, name, level=logging.NOTSET):
+            super().__init__(name, level)
+            if _is_noisy(name):
+                _hide(self)
+
+    return QuietChildren
+
+
 def quiet_third_party(env: dict | None = None) -> bool:
     """Hide the noisy loggers' notices below ERROR unless verbose; True when it did."""
     env = os.environ if env is None else env
     if env.get(VERBOSE_ENV, "") not in ("", "0"):
         return False
     for name in NOISY_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, HideNotices) for f in logger.filters):
-            logger.addFilter(HideNotices())
+        _hide(logging.getLogger(name))
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and _is_noisy(name):
+            _hide(logger)
+    base = logging.getLoggerClass()
+    if not getattr(base, "quiets_noisy_children", False):
+        logging.setLoggerClass(_quiet_logger_class(base))
     return True
