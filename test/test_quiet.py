@@ -3,14 +3,14 @@
 import logging
 
 from vla_driving.quiet import (HIDDEN_LINE, NOISY_LOGGERS, VERBOSE_ENV, HideNotices,
-                               quiet_third_party)
+                               is_noisy, quiet_third_party)
 
 
 def _unquiet():
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET)
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and name.split(".")[0] in (
-                n.split(".")[0] for n in NOISY_LOGGERS):
-            logger.setLevel(logging.NOTSET)
+        if isinstance(logger, logging.Logger) and is_noisy(name):
             for f in [f for f in logger.filters if isinstance(f, HideNotices)]:
                 logger.removeFilter(f)
     if getattr(logging.getLoggerClass(), "quiets_noisy_children", False):

@@ -37,7 +37,8 @@ class HideNotices(logging.Filter):
         return False
 
 
-def _is_noisy(name: str) -> bool:
+def is_noisy(name: str) -> bool:
+    """A noisy logger or one of its children."""
     return any(name == n or name.startswith(n + ".") for n in NOISY_LOGGERS)
 
 
@@ -56,7 +57,7 @@ def _quiet_logger_class(base: type) -> type:
 
         def __init__(self, name, level=logging.NOTSET):
             super().__init__(name, level)
-            if _is_noisy(name):
+            if is_noisy(name):
                 _hide(self)
 
     return QuietChildren
@@ -70,7 +71,7 @@ def quiet_third_party(env: dict | None = None) -> bool:
     for name in NOISY_LOGGERS:
         _hide(logging.getLogger(name))
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
-        if isinstance(logger, logging.Logger) and _is_noisy(name):
+        if isinstance(logger, logging.Logger) and is_noisy(name):
             _hide(logger)
     base = logging.getLoggerClass()
     if not getattr(base, "quiets_noisy_children", False):
