@@ -82,6 +82,9 @@ class StageConfig(Config):
                              low=0.0, high=0.99999)
     teachers: list[str] = param([], "drive task: checkpoint dirs of earlier runs whose mean "
                                 "meta-action probabilities are soft targets (distill.py)")
+    balance: float = param(0.0, "draw frames by the inverse frequency of their meta-action "
+                           "class raised to this power (0: uniform shuffle, 1: every class "
+                           "equally often; balance.py)", low=0.0, high=1.0)
     weights: LossWeights = param(LossWeights(), "loss weights")
     grpo: GRPOConfig = param(GRPOConfig(), "the grpo task's settings (batch_size = prompts "
                              "per step)")

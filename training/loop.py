@@ -79,7 +79,13 @@ def usable_tasks(dataset, tasks: list[str], probes: int = 64) -> list[str]:
 
 
 def make_loader(train_set, cfg: TrainConfig, stage: StageConfig) -> DataLoader:
-    """Shuffled with a seeded generator; Accelerate shards it across processes."""
+    """Shuffled with a seeded generator, or drawn class-balanced (`stage.balance`);
+    Accelerate shards it across processes."""
+    if stage.balance > 0:
+        from .balance import balanced_sampler
+        return DataLoader(train_set, batch_size=stage.batch_size, drop_last=True,
+                          sampler=balanced_sampler(train_set, stage.balance, cfg.seed),
+                          collate_fn=collate_samples, num_workers=cfg.num_workers)
     return DataLoader(train_set, batch_size=stage.batch_size, shuffle=True, drop_last=True,
                       collate_fn=collate_samples, num_workers=cfg.num_workers,
                       generator=torch.Generator().manual_seed(cfg.seed))

@@ -53,6 +53,9 @@ class DaggerConfig(Config):
     lr: float = param(5e-4, "peak learning rate of the rounds' drive stages", low=1e-7, high=1.0)
     dagger_share: float = param(0.5, "share of training samples drawn from DAgger frames",
                                 low=0.0, high=0.95)
+    balance: float = param(0.0, "class-balanced sampling of the rounds' drive stages: frames "
+                           "drawn by the inverse frequency of their meta-action class to this "
+                           "power (0: as the preset)", low=0.0, high=1.0)
     val_seeds: list[int] = param([3000, 3001, 3002], "validation route seeds (never the held-out "
                                  "1000.. of `eval closed-loop`)", min_len=1)
     val_duration_s: float = param(20.0, "simulated time per validation route", low=2.0,
@@ -81,6 +84,11 @@ class Aggregate:
             (p, i) for p, d in enumerate(extra, start=1) for _ in range(repeat)
             for i in range(len(d))]
         self.repeat = repeat
+
+    def meta_classes(self) -> list[tuple[int, int]]:
+        from ..balance import meta_classes
+        per_part = [meta_classes(p) for p in self.parts]
+        return [per_part[p][i] for p, i in self.items]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -231,7 +239,8 @@ def _train_round(train_cfg, cfg: DaggerConfig, train_set, val_set, start: Path,
     drive = next(s for s in train_cfg.stages if s.name == "drive")
     drive = dataclasses.replace(drive, steps=cfg.drive_steps, lr=cfg.lr,
                                 warmup_steps=min(drive.warmup_steps, cfg.drive_steps // 10),
-                                checkpoint_every=0, teachers=[])
+                                checkpoint_every=0, teachers=[],
+                                balance=cfg.balance or drive.balance)
     round_cfg = dataclasses.replace(train_cfg, stages=[drive], threads=cfg.train_threads)
     train(round_cfg, train_set, val_set, out, resume_from=start, stages=["drive"])
     return out / "drive"

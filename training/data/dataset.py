@@ -88,6 +88,11 @@ class DrivingDataset(Dataset):
         e, i = self.items[index]
         return self.episodes[e], self.episodes[e].samples[i]
 
+    def meta_classes(self) -> list[tuple[int, int]]:
+        """(steering level, speed level) per item, without decoding a frame."""
+        return [(s.labels.meta.steering_index, s.labels.meta.speed_index)
+                for s in (self.sample(i)[1] for i in range(len(self)))]
+
     def _images(self, episode: _Episode, stamp: int) -> torch.Tensor:
         """T x N x 3 x S x S uint8: the frames and storage form of the model's processor
         (`pick_frames` at or before each history time, `stored_frame`)."""
