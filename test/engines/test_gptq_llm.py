@@ -69,7 +69,7 @@ def test_saved_in_standard_hugging_face_gptq_format(quantized):
 def test_dequantized_weights_match_gptqmodel_and_the_original(quantized):
     model, directory = quantized
     ours = dequantize_checkpoint(directory)
-    theirs = gptq.load_gptq_llm(directory, "cpu").llm
+    theirs = gptq.load_gptq_llm(directory, "cpu", kernel="torch").llm
     for i in range(model.cfg.llm.num_layers):
         for name in ("q_proj", "down_proj"):
             owner = "self_attn" if name == "q_proj" else "mlp"
@@ -92,17 +92,38 @@ def test_quantized_llm_takes_inputs_embeds_close_to_fp32(quantized):
     assert _rel_error(out, ref) < MAX_REL_HIDDEN_ERROR
 
 
-def test_without_gptqmodel_the_checkpoint_is_dequantized(quantized, monkeypatch):
+def test_the_cpu_default_gives_gptqmodels_torch_kernel_numbers_exactly(quantized):
+    """`dequantized` (the CPU default) unpacks once at load what GPTQModel's torch kernel
+    unpacks on every call; the hidden states, logits and embeddings must be the same bits."""
+    model, directory = quantized
+    theirs = gptq.load_gptq_llm(directory, "cpu", kernel="torch")
+    ours = gptq.load_gptq_llm(directory, "cpu")
+    assert not any(type(m).__module__.startswith("gptqmodel") for m in ours.modules())
+    embeds = torch.randn(2, 9, model.d_model, generator=torch.Generator().manual_seed(1))
+    mask = torch.ones(2, 9, dtype=torch.long)
+    mask[1, 6:] = 0                                   # a right-padded prompt, as batches have
+    with torch.no_grad():
+        a = theirs.get_decoder()(embeds, attention_mask=mask).last_hidden_state
+        b = ours.get_decoder()(embeds, attention_mask=mask).last_hidden_state
+        assert torch.equal(a, b)
+        assert torch.equal(theirs.get_output_embeddings()(a), ours.get_output_embeddings()(b))
+        ids = torch.arange(20).view(2, 10)
+        assert torch.equal(theirs.get_input_embeddings()(ids), ours.get_input_embeddings()(ids))
+
+
+def test_without_gptqmodel_every_kernel_is_dequantized(quantized, monkeypatch):
     model, directory = quantized
 
     def missing():
         raise MissingDependencyError("'gptqmodel' is not installed")
 
     monkeypatch.setattr(gptq, "import_gptqmodel", missing)
-    llm = gptq.load_gptq_llm(directory, "cpu")
+    llm = gptq.load_gptq_llm(directory, "cpu", kernel="torch")
     embeds = torch.randn(1, 5, model.d_model)
     assert _rel_error(_hidden(llm.get_decoder(), embeds),
                       _hidden(model.llm.get_decoder(), embeds)) < MAX_REL_HIDDEN_ERROR
+    with pytest.raises(ValueError, match="allowed values"):
+        gptq.load_gptq_llm(directory, "cpu", kernel="marlin")
 
 
 def test_unsupported_quantization_configs_are_refused(quantized, tmp_path):

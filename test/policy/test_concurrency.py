@@ -17,10 +17,14 @@ BUNDLE = Path(__file__).resolve().parents[2] / "models" / "default"
 MS = 1_000_000
 
 
-@pytest.fixture(scope="module")
-def policy():
+@pytest.fixture(scope="module", params=["default", "torch"])
+def policy(request):
+    """The CPU default (weights dequantized once) and GPTQModel's own torch kernel."""
+    from vla_driving.engines.config import EngineConfig
     from vla_driving.policy.factory import load_vla_policy
-    return load_vla_policy(str(BUNDLE))
+    if request.param == "torch":
+        pytest.importorskip("gptqmodel")
+    return load_vla_policy(str(BUNDLE), EngineConfig.from_dict({"llm_kernel": request.param}))
 
 
 def _obs(policy, i):

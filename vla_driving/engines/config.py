@@ -27,10 +27,12 @@ class EngineConfig(Config):
     device: str = param("auto", "where the torch parts run (LLM, projector, heads, a torch "
                         "encoder): auto = cuda when a GPU is visible, else cpu; cpu, cuda, cuda:N")
     device_id: int = param(0, "CUDA device index for TensorRT / CUDA providers", low=0, high=64)
-    llm_kernel: str = param("default", "GPTQ INT4 kernel of the LLM: default (torch on CPU; "
-                            "Triton then torch on CUDA, nothing compiled at first use), auto "
-                            "(GPTQModel's choice, may nvcc-compile for minutes), triton, torch",
-                            choices=("default", "auto", "triton", "torch"))
+    llm_kernel: str = param("default", "GPTQ INT4 kernel of the LLM: default (dequantized on "
+                            "CPU; GPTQModel's Triton then torch on CUDA, nothing compiled at "
+                            "first use), dequantized (GPTQModel's torch-kernel numbers, weights "
+                            "unpacked once at load, GPTQModel not imported), auto (GPTQModel's "
+                            "choice, may nvcc-compile for minutes), triton, torch (GPTQModel's)",
+                            choices=("default", "dequantized", "auto", "triton", "torch"))
     precision: str = param("fp16", "TensorRT engine precision (fp32, fp16, int8)",
                            choices=PRECISIONS)
     cache_dir: str = param("", "TensorRT engine cache directory; empty = <bundle>/engines")

@@ -3,9 +3,10 @@
 The saved directory is a standard Hugging Face checkpoint with `quantization_config` (method
 gptq, bits, group_size, sym, desc_act) in `config.json` and packed `qweight`/`qzeros`/`scales`/
 `g_idx` tensors in safetensors, the format TensorRT-LLM and TensorRT Edge-LLM ingest.
-The runtime loads it with GPTQModel (torch kernel on CPU, fastest kernel on CUDA); without
-GPTQModel, `gptq_format.dequantize_checkpoint` reads the same files into a full-precision model.
-GPTQModel's torch kernel computes in bf16/fp16, so `CastingLLM` casts embeddings in and hidden
+The runtime loads it with GPTQModel's kernels on CUDA and, on the CPU, unpacks the weights once
+into GPTQModel's torch kernel's bf16 numbers without importing GPTQModel (`gptq_dequantized`);
+`gptq_format.dequantize_checkpoint` reads the same files into a float32 model (export checks).
+Both kernels compute in bf16/fp16, so `CastingLLM` casts embeddings in and hidden
 states out: the projector and the action head stay float32.
 """
 
@@ -133,7 +134,8 @@ def default_device() -> str:
     return resolve_device("auto")
 
 
-LLM_KERNELS = ("default", "auto", "triton", "torch")
+LLM_KERNELS = ("default", "dequantized", "auto", "triton", "torch")
+DEQUANTIZED = "dequantized"
 
 
 def load_gptq_llm(directory: str | Path, device: str | None = None, kernel: str = "default",
@@ -143,28 +145,31 @@ def load_gptq_llm(directory: str | Path, device: str | None = None, kernel: str 
     `embedding_from_head` (the manifest's `llm.embedding: lm_head`): the input embedding is not
     stored; it is rebuilt from the dequantized INT4 LM head (`gptq_head`).
 
-    `kernel` (EngineConfig.llm_kernel): `default` is GPTQModel's torch kernel on CPU and, on CUDA,
-    its Triton kernel, then torch for layers Triton refuses (e.g. 80-wide projections): neither
-    compiles anything with nvcc at first use, which GPTQModel's `auto` choice may do for minutes.
-    Falls back to dequantizing the checkpoint when GPTQModel is not installed (logged).
+    `kernel` (EngineConfig.llm_kernel): `default` is `dequantized` on CPU (GPTQModel's torch
+    kernel's bf16 numbers with the weights unpacked once at load, GPTQModel not imported:
+    `gptq_dequantized`) and, on CUDA, GPTQModel's Triton kernel, then its torch kernel for layers
+    Triton refuses (e.g. 80-wide projections): neither compiles anything with nvcc at first use,
+    which GPTQModel's `auto` choice may do for minutes. `torch` is GPTQModel's torch kernel
+    itself. Without GPTQModel installed every kernel falls back to `dequantized` (logged).
     """
     from vla_driving.engines.base import MissingDependencyError
-    from vla_driving.engines.gptq_format import dequantize_checkpoint
 
+    if kernel not in LLM_KERNELS:
+        raise ValueError(f"kernel={kernel!r}: allowed values are {list(LLM_KERNELS)}")
     device = device or default_device()
     check_embedding_layout(directory, embedding_from_head)
+    if kernel == DEQUANTIZED or (kernel == "default" and device == "cpu"):
+        return _dequantized(directory, device, embedding_from_head)
     try:
         gptqmodel = import_gptqmodel()
     except MissingDependencyError as exc:
-        log.warning("%s; dequantizing the GPTQ checkpoint to float32 instead", exc)
-        return CastingLLM(dequantize_checkpoint(directory, embedding_from_head).to(device))
-    if kernel not in LLM_KERNELS:
-        raise ValueError(f"kernel={kernel!r}: allowed values are {list(LLM_KERNELS)}")
+        log.warning("%s; dequantizing the GPTQ checkpoint once at load instead", exc)
+        return _dequantized(directory, device, embedding_from_head)
     B = gptqmodel.BACKEND
     if kernel != "default":
         backends = [getattr(B, kernel.upper()), B.TORCH]
     else:
-        backends = [B.TORCH] if device == "cpu" else [B.TRITON, B.TORCH]
+        backends = [B.TRITON, B.TORCH]
     for backend in backends:
         try:
             with _gptqmodel_output_to_log(), _quiet_missing_embedding(embedding_from_head):
@@ -179,6 +184,12 @@ def load_gptq_llm(directory: str | Path, device: str | None = None, kernel: str 
                 raise
             log.warning("GPTQModel kernel %s failed on %s (%s); trying %s", backend, device,
                         exc, backends[-1])
+
+
+def _dequantized(directory, device: str, embedding_from_head: bool) -> CastingLLM:
+    from vla_driving.engines.gptq_dequantized import load_dequantized_llm
+
+    return CastingLLM(load_dequantized_llm(directory, embedding_from_head).to(device))
 
 
 @contextlib.contextmanager
