@@ -9,6 +9,7 @@ import numpy as np
 
 from vla_driving.configuration import Config, ConfigError, param
 from vla_driving.sim import SimConfig
+from vla_driving.sim.commands import COMMANDS
 from vla_driving.sim.config import BEV_LOOK, LOOKS
 
 FORMATS = ("mcap", "sqlite3")
@@ -31,6 +32,9 @@ class GenerateConfig(Config):
                                high=30.0)
     command_timeout_s: float = param(10.0, "a command not completed by then is replaced",
                                      low=1.0, high=120.0)
+    commands: list[str] = param([], "commands the episodes draw from, among each scenario's "
+                                "(empty: all of the scenario's); e.g. keep_lane for the long "
+                                "lane keeping the closed loop is judged on", choices=COMMANDS)
     stamp_offset_s: int = param(1_700_000_000, "epoch seconds of an episode's first frame "
                                 "(fixed, so bags are identical for a seed)", low=0)
 

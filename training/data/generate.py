@@ -44,6 +44,13 @@ def generate(specs: list[EpisodeSpec], out: Path, cfg: GenerateConfig, workers: 
     episode, a failed one with its `error` (and no frames)."""
     from vla_driving.evaluation.sweep import run_sweep
 
+    if cfg.commands:
+        from vla_driving.sim.scenarios import SCENARIOS
+        lacking = sorted({s.scenario for s in specs
+                          if not set(cfg.commands) & set(SCENARIOS[s.scenario].commands)})
+        if lacking:
+            raise ValueError(f"commands {cfg.commands}: scenario(s) {', '.join(lacking)} "
+                             f"have none of them")
     out.mkdir(parents=True, exist_ok=True)
     todo = [_Task((s, str(out))) for s in specs if not (out / s.name).exists()]
     sweep = run_sweep(cfg, todo, workers, address, progress=progress, fn=episode_task,
