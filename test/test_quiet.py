@@ -100,3 +100,12 @@ def test_verbose_before_the_command_shows_them(tmp_path, monkeypatch, capsys):
     assert dispatch(["probe"], commands, "prog") == 0
     assert capsys.readouterr().out.split() == ["''", "1"]
     _unquiet()
+
+
+def test_the_onnx_exporters_chatter_is_noisy_and_onnx_runtime_is_not():
+    """Each DAgger round exports an encoder; onnxscript's rewriter and constant folding logged
+    four INFO lines per export into the round's output."""
+    for name in ("onnx_ir.passes", "onnxscript.rewriter",
+                 "onnxscript.optimizer._constant_folding", "torch.onnx._internal"):
+        assert is_noisy(name), name
+    assert not is_noisy("onnxruntime") and not is_noisy("vla_driving.engines.ort_engine")

@@ -18,7 +18,7 @@ import sys
 
 VERBOSE_ENV = "VLA_DRIVING_VERBOSE"
 NOISY_LOGGERS = ("torchao", "accelerate.utils.modeling", "transformers.utils.generic",
-                 "torch.utils._pytree", "tokenicer", "onnx_ir", "torch.onnx")
+                 "torch.utils._pytree", "tokenicer", "onnx_ir", "onnxscript", "torch.onnx")
 HIDDEN_LINE = ("(third-party start-up notices hidden: torchao, accelerate, transformers, torch, "
                "onnx; `--verbose` before the command shows them)")
 
