@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vla_driving.configuration import Config, param
+from vla_driving.configuration import Config, ConfigError, param
 from vla_driving.evaluation.closed_loop import EXPERT, ClosedLoopConfig
 from vla_driving.evaluation.closed_loop_scoring import aggregate
 from vla_driving.evaluation.sweep import RouteTask, run_sweep
@@ -53,6 +53,9 @@ class DaggerConfig(Config):
     lr: float = param(5e-4, "peak learning rate of the rounds' drive stages", low=1e-7, high=1.0)
     dagger_share: float = param(0.5, "share of training samples drawn from DAgger frames",
                                 low=0.0, high=0.95)
+    tasks: list[str] = param([], "tasks of the rounds' drive stages (empty: the preset's, e.g. "
+                             "drive with qa and caption in the default family); drive alone "
+                             "trains the plan only", choices=("drive", "qa", "caption"))
     balance: float = param(0.0, "class-balanced sampling of the rounds' drive stages: frames "
                            "drawn by the inverse frequency of their meta-action class to this "
                            "power (0: as the preset)", low=0.0, high=1.0)
@@ -69,6 +72,11 @@ class DaggerConfig(Config):
                                "cores makes every step wait on its slowest thread)", low=1,
                                high=256)
     seed: int = param(0, "seeds the rollouts' routes and commands", low=0)
+
+    def validate(self) -> None:
+        if self.tasks and "drive" not in self.tasks:
+            raise ConfigError(f"tasks {self.tasks}: a DAgger round trains the plan, so they "
+                              f"must include drive")
 
 
 class Aggregate:
@@ -232,16 +240,23 @@ def _open_loop(checkpoint: Path, val_set, train_cfg) -> dict:
             "meta_weighted_accuracy": m["meta"]["weighted_accuracy"]}
 
 
+def round_stage(train_cfg, cfg: DaggerConfig):
+    """The preset's drive stage as a round trains it: from the previous round, `drive_steps`
+    at `lr`, no teachers, with the round's tasks and balance where given."""
+    drive = next(s for s in train_cfg.stages if s.name == "drive")
+    return dataclasses.replace(drive, steps=cfg.drive_steps, lr=cfg.lr,
+                               warmup_steps=min(drive.warmup_steps, cfg.drive_steps // 10),
+                               checkpoint_every=0, teachers=[],
+                               balance=cfg.balance or drive.balance,
+                               tasks=list(cfg.tasks) or drive.tasks)
+
+
 def _train_round(train_cfg, cfg: DaggerConfig, train_set, val_set, start: Path,
                  out: Path) -> Path:
     from ..train import train
 
-    drive = next(s for s in train_cfg.stages if s.name == "drive")
-    drive = dataclasses.replace(drive, steps=cfg.drive_steps, lr=cfg.lr,
-                                warmup_steps=min(drive.warmup_steps, cfg.drive_steps // 10),
-                                checkpoint_every=0, teachers=[],
-                                balance=cfg.balance or drive.balance)
-    round_cfg = dataclasses.replace(train_cfg, stages=[drive], threads=cfg.train_threads)
+    round_cfg = dataclasses.replace(train_cfg, stages=[round_stage(train_cfg, cfg)],
+                                    threads=cfg.train_threads)
     train(round_cfg, train_set, val_set, out, resume_from=start, stages=["drive"])
     return out / "drive"
 
