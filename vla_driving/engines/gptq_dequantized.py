@@ -10,16 +10,15 @@ are unchanged; the weights take 16 bits in memory, which on a CPU holds the LLMs
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from vla_driving.engines.gptq_format import GptqFormatError, _unpack, read_quantization_config
+from vla_driving.engines.gptq_format import (GptqFormatError, dequantize_io, packed_layer,
+                                             packed_prefixes, read_checkpoint)
 
 COMPUTE_DTYPE = torch.bfloat16        # GPTQModel's CPU dtype for these checkpoints
-QWEIGHT = ".qweight"
 
 
 class DequantizedLinear(nn.Module):
@@ -44,36 +43,18 @@ class DequantizedLinear(nn.Module):
         return self.weight_io.t()
 
 
-def dequantize_io(tensors: dict[str, torch.Tensor], prefix: str, bits: int,
-                  dtype: torch.dtype = COMPUTE_DTYPE) -> torch.Tensor:
-    """[in, out] weight of one packed layer, rounded as GPTQModel's kernel rounds it: the
-    integer difference times the scale, both in `dtype`."""
-    q = _unpack(tensors[prefix + QWEIGHT].to(torch.int32), bits, dim=0)          # [I, O]
-    zeros = _unpack(tensors[prefix + ".qzeros"].to(torch.int32), bits, dim=1) + 1  # v1 -> true
-    g = tensors[prefix + ".g_idx"].long()
-    scales = tensors[prefix + ".scales"].to(dtype)
-    return scales[g] * (q - zeros[g, : q.shape[1]]).to(dtype)
-
-
 def load_dequantized_llm(directory: str | Path, embedding_from_head: bool = False,
                          dtype: torch.dtype = COMPUTE_DTYPE) -> nn.Module:
     """The HF causal LM of a GPTQ checkpoint in `dtype`, its packed linears replaced by
     `DequantizedLinear` (`embedding_from_head`: the input embedding is the dequantized head)."""
-    from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModelForCausalLM
 
     from vla_driving.engines.gptq_head import EMBED_KEY, HEAD_KEY, LM_HEAD
 
-    directory = Path(directory)
-    qc = read_quantization_config(directory)
-    data = json.loads((directory / "config.json").read_text())
-    data.pop("quantization_config")
+    qc, data, tensors = read_checkpoint(directory)
     config = AutoConfig.for_model(data.pop("model_type"), **data)
     model = AutoModelForCausalLM.from_config(config, trust_remote_code=False, dtype=dtype)
-    tensors: dict[str, torch.Tensor] = {}
-    for path in sorted(directory.glob("*.safetensors")):
-        tensors.update(load_file(str(path)))
-    packed = sorted(k[: -len(QWEIGHT)] for k in tensors if k.endswith(QWEIGHT))
+    packed = packed_prefixes(tensors)
     for prefix in packed:
         try:
             model.get_submodule(prefix)
@@ -82,7 +63,7 @@ def load_dequantized_llm(directory: str | Path, embedding_from_head: bool = Fals
                                   f"architecture") from None
         bias = tensors.get(prefix + ".bias")
         model.set_submodule(prefix, DequantizedLinear(
-            dequantize_io(tensors, prefix, qc["bits"], dtype),
+            dequantize_io(*packed_layer(tensors, prefix), qc["bits"], dtype),
             None if bias is None else bias.to(dtype)))
     rest = {k: v.to(dtype) for k, v in tensors.items()
             if not any(k.startswith(p + ".") for p in packed)}

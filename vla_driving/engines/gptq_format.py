@@ -17,6 +17,7 @@ import torch
 
 SUPPORTED_BITS = (2, 4, 8)
 PACK_BITS = 32
+QWEIGHT = ".qweight"
 
 
 class GptqFormatError(ValueError):
@@ -51,27 +52,58 @@ def _unpack(packed: torch.Tensor, bits: int, dim: int) -> torch.Tensor:
     return values.reshape(packed.shape[0], packed.shape[1] * per_word)
 
 
+def dequantize_io(qweight: torch.Tensor, qzeros: torch.Tensor, scales: torch.Tensor,
+                  g_idx: torch.Tensor, bits: int, dtype: torch.dtype = torch.float32
+                  ) -> torch.Tensor:
+    """[I, O] weight of one packed GPTQ layer in `dtype`: the integer difference times the
+    scale, both in `dtype` (in bf16, the rounding of GPTQModel's torch kernel)."""
+    q = _unpack(qweight.to(torch.int32), bits, dim=0)          # [I, O]
+    zeros = _unpack(qzeros.to(torch.int32), bits, dim=1) + 1   # [G, O], v1 -> true zero
+    g = g_idx.long()
+    return scales.to(dtype)[g] * (q - zeros[g, : q.shape[1]]).to(dtype)
+
+
 def dequantize_linear(qweight: torch.Tensor, qzeros: torch.Tensor, scales: torch.Tensor,
                       g_idx: torch.Tensor, bits: int) -> torch.Tensor:
     """float32 `nn.Linear.weight` [O, I] of one packed GPTQ layer."""
-    q = _unpack(qweight.to(torch.int32), bits, dim=0).float()          # [I, O]
-    zeros = _unpack(qzeros.to(torch.int32), bits, dim=1).float() + 1.0  # [G, O]
-    g = g_idx.long()
-    weight = (q - zeros[g, : q.shape[1]]) * scales.float()[g]
-    return weight.t().contiguous()
+    return dequantize_io(qweight, qzeros, scales, g_idx, bits).t().contiguous()
+
+
+def packed_layer(tensors: dict[str, torch.Tensor], prefix: str) -> tuple[torch.Tensor, ...]:
+    """(qweight, qzeros, scales, g_idx) of the packed layer `prefix`."""
+    return tuple(tensors[prefix + s] for s in (QWEIGHT, ".qzeros", ".scales", ".g_idx"))
+
+
+def packed_prefixes(tensors: dict[str, torch.Tensor]) -> list[str]:
+    """The module names of the packed layers of a GPTQ state dict."""
+    return sorted(k[: -len(QWEIGHT)] for k in tensors if k.endswith(QWEIGHT))
+
+
+def read_checkpoint(directory: str | Path) -> tuple[dict, dict, dict[str, torch.Tensor]]:
+    """(quantization_config, the rest of `config.json`, every stored tensor) of a GPTQ
+    checkpoint this reader supports."""
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    qc = read_quantization_config(directory)
+    data = json.loads((directory / "config.json").read_text())
+    data.pop("quantization_config")
+    tensors: dict[str, torch.Tensor] = {}
+    for path in sorted(directory.glob("*.safetensors")):
+        tensors.update(load_file(str(path)))
+    return qc, data, tensors
 
 
 def dequantized_state_dict(tensors: dict[str, torch.Tensor], bits: int) -> dict[str, torch.Tensor]:
     """Replace every packed layer of a GPTQ state dict by its float32 weight."""
     out = {}
-    prefixes = {k[: -len(".qweight")] for k in tensors if k.endswith(".qweight")}
+    prefixes = packed_prefixes(tensors)
     for name, value in tensors.items():
         if any(name.startswith(p + ".") for p in prefixes) and not name.endswith(".bias"):
             continue
         out[name] = value.float() if value.is_floating_point() else value
     for p in prefixes:
-        out[p + ".weight"] = dequantize_linear(tensors[p + ".qweight"], tensors[p + ".qzeros"],
-                                               tensors[p + ".scales"], tensors[p + ".g_idx"], bits)
+        out[p + ".weight"] = dequantize_linear(*packed_layer(tensors, p), bits)
     return out
 
 
@@ -81,21 +113,14 @@ def dequantize_checkpoint(directory: str | Path, embedding_from_head: bool = Fal
     (`embedding_from_head`: the input embedding is the dequantized LM head, `gptq_head`)."""
     from vla_driving.engines.gptq_head import EMBED_KEY, HEAD_KEY
 
-    from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    directory = Path(directory)
-    qc = read_quantization_config(directory)
-    data = json.loads((directory / "config.json").read_text())
-    data.pop("quantization_config")
+    qc, data, tensors = read_checkpoint(directory)
     if embedding_from_head:   # the checkpoint's tie, restored: one matrix for both ends
         data["tie_word_embeddings"] = True
     config = AutoConfig.for_model(data.pop("model_type"), **data)
     config._attn_implementation = "eager"
     model = AutoModelForCausalLM.from_config(config, trust_remote_code=False).float()
-    tensors: dict[str, torch.Tensor] = {}
-    for path in sorted(directory.glob("*.safetensors")):
-        tensors.update(load_file(str(path)))
     state = dequantized_state_dict(tensors, qc["bits"])
     if embedding_from_head:
         state[EMBED_KEY] = state.pop(HEAD_KEY)

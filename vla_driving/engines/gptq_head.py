@@ -112,7 +112,8 @@ def dequantized_head(directory: str | Path) -> torch.Tensor:
     GPTQ reader, so it does not depend on which GPTQModel kernel (and its repacking) runs."""
     from safetensors import safe_open
 
-    from vla_driving.engines.gptq_format import dequantize_linear, read_quantization_config
+    from vla_driving.engines.gptq_format import (dequantize_linear, packed_layer,
+                                                 read_quantization_config)
 
     qc = read_quantization_config(directory)
     bits = (qc.get("dynamic") or {}).get(LM_HEAD, {}).get("bits", qc["bits"])
@@ -120,8 +121,7 @@ def dequantized_head(directory: str | Path) -> torch.Tensor:
     for path in sorted(Path(directory).glob("*.safetensors")):
         with safe_open(str(path), "pt") as fh:
             parts.update({k: fh.get_tensor(k) for k in fh.keys() if k.startswith(LM_HEAD + ".")})
-    names = [f"{LM_HEAD}.{n}" for n in ("qweight", "qzeros", "scales", "g_idx")]
-    return dequantize_linear(*(parts[n] for n in names), bits)
+    return dequantize_linear(*packed_layer(parts, LM_HEAD), bits)
 
 
 @torch.no_grad()
