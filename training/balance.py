@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import ConcatDataset, WeightedRandomSampler
 
-from .data.index import MAX_CLASS_WEIGHT
+from .data.index import class_weights
 
 
 def meta_classes(dataset) -> list[tuple[int, int]]:
@@ -25,16 +25,10 @@ def meta_classes(dataset) -> list[tuple[int, int]]:
 
 
 def balanced_weights(classes: list, balance: float) -> list[float]:
-    """Per-item weights ∝ count(class)^-balance, mean 1 over the items, at most
-    MAX_CLASS_WEIGHT."""
-    if not classes:
-        return []
-    counts: dict = {}
-    for c in classes:
-        counts[c] = counts.get(c, 0) + 1
-    raw = [counts[c] ** -balance for c in classes]
-    mean = sum(raw) / len(raw)
-    return [min(w / mean, MAX_CLASS_WEIGHT) for w in raw]
+    """Per-item weights ∝ count(class)^-balance, mean 1 over the items, capped: the index's
+    class weights (`data.index.class_weights`), item by item."""
+    weights = class_weights(classes, balance)
+    return [weights[c] for c in classes]
 
 
 def balanced_sampler(dataset, balance: float, seed: int) -> WeightedRandomSampler:

@@ -59,10 +59,11 @@ def find_bags(root: Path) -> list[Path]:
     return sorted(bags) + sorted(bare)
 
 
-def class_weights(pairs: list[tuple[int, int]]) -> dict:
-    """Inverse-frequency weight per (steering, speed) class, capped, mean 1 over frames."""
+def class_weights(pairs: list[tuple[int, int]], power: float = 1.0) -> dict:
+    """Inverse-frequency weight per (steering, speed) class (the count to the -`power`),
+    capped, mean 1 over frames."""
     counts = Counter(pairs)
-    raw = {k: 1.0 / n for k, n in counts.items()}
+    raw = {k: 1.0 / n ** power for k, n in counts.items()}
     mean = sum(raw[p] for p in pairs) / max(len(pairs), 1)
     return {k: min(v / mean, MAX_CLASS_WEIGHT) for k, v in raw.items()}
 
