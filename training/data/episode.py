@@ -79,9 +79,8 @@ def run_episode(spec: EpisodeSpec, out_dir: Path, cfg: GenerateConfig) -> dict:
     cfg = cfg.for_episode(spec.seed)     # the episode's camera look (GenerateConfig.looks)
     sim = make_sim(spec.scenario, spec.seed, cfg.sim)
     rng = np.random.default_rng(spec.seed)
-    commands = tuple(c for c in sim.scenario.commands if not cfg.commands or c in cfg.commands)
-    schedule = CommandSchedule(rng, commands, cfg.command_hold_s,
-                               cfg.command_timeout_s, cfg.stop_hold_s)
+    schedule = CommandSchedule(rng, cfg.scenario_commands(sim.scenario.commands),
+                               cfg.command_hold_s, cfg.command_timeout_s, cfg.stop_hold_s)
     offset = cfg.stamp_offset_s * NS_PER_S
     frames, status = 0, None
     with Writer(path, version=BAG_VERSION, storage_plugin=PLUGINS[cfg.storage]) as writer:

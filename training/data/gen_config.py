@@ -43,6 +43,10 @@ class GenerateConfig(Config):
             raise ConfigError(f"sim.look={self.sim.look!r} is not in looks={self.looks}: the "
                               "generator draws each episode's look from looks; set looks")
 
+    def scenario_commands(self, available: tuple[str, ...]) -> tuple[str, ...]:
+        """The commands an episode draws from, of the scenario's `available` ones."""
+        return tuple(c for c in available if not self.commands or c in self.commands)
+
     def episode_look(self, seed: int) -> str:
         """The camera look of the episode with `seed`: the same for that seed on any worker."""
         if len(self.looks) == 1:

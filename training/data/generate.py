@@ -47,7 +47,7 @@ def generate(specs: list[EpisodeSpec], out: Path, cfg: GenerateConfig, workers: 
     if cfg.commands:
         from vla_driving.sim.scenarios import SCENARIOS
         lacking = sorted({s.scenario for s in specs
-                          if not set(cfg.commands) & set(SCENARIOS[s.scenario].commands)})
+                          if not cfg.scenario_commands(SCENARIOS[s.scenario].commands)})
         if lacking:
             raise ValueError(f"commands {cfg.commands}: scenario(s) {', '.join(lacking)} "
                              f"have none of them")
