@@ -64,17 +64,14 @@ def main() -> None:
                            duration_s=args.duration, instruction=args.instruction)
     bridge, planner, controller = profile_configs(cfg, args.scenario, args.seed,
                                                   {"bundle": args.bundle})
-    loop = LockstepLoop(bridge, planner, controller, make_policy(planner))
     plans = []
-    cycle = loop.planner.cycle
 
-    def recorded(now_ns: int):
-        result = cycle(now_ns)
+    def recorded(result) -> None:
         if result.plan is not None:
             plans.append(result.plan)
-        return result
 
-    loop.planner.cycle = recorded
+    policy = make_policy(planner)
+    loop = LockstepLoop(bridge, planner, controller, policy, on_cycle=recorded)
     sim, command = loop.bridge.sim, instruction_command(cfg)
     tracker = new_route(sim, cfg, args.scenario, args.seed, "model")
     track_step(tracker, sim, None, command)
@@ -99,6 +96,7 @@ def main() -> None:
     print(f"ended at {sim.time_s:.1f} s ({tracker.log.ended_by}): DS {score['driving_score']:.1f}, "
           f"route completion {score['route_completion']:.1f} %")
     loop.close()
+    policy.close()              # its text thread, before the interpreter exits
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from vla_driving.constants import NS_PER_S
 from vla_driving.control.adapters import adapter_for
@@ -26,7 +27,7 @@ from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, bridge_config,
 from vla_driving.evaluation.closed_loop_scoring import RouteLog
 from vla_driving.evaluation.corruptions import corrupt_sim_cameras
 from vla_driving.policy.base import DrivingPolicy
-from vla_driving.policy.planner import STATUS_ERROR, PlannerCore
+from vla_driving.policy.planner import STATUS_ERROR, CycleResult, PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
 from vla_driving.policy.planner_inputs import CAMERA_INFO, IMAGE, INSTRUCTION, ODOMETRY
 from vla_driving.sensors.camera_info import CameraInfoFields
@@ -74,8 +75,11 @@ class LockstepLoop:
     """One route's bridge, planner core and controller core, stepped together."""
 
     def __init__(self, bridge_cfg: SimBridgeConfig, planner_cfg: PlannerConfig,
-                 controller_cfg: ControllerConfig, policy: DrivingPolicy) -> None:
+                 controller_cfg: ControllerConfig, policy: DrivingPolicy,
+                 on_cycle: Callable[[CycleResult], None] | None = None) -> None:
+        """`on_cycle` sees every planning cycle's result (latency samplers, route traces)."""
         self.bridge = LockstepBridge(bridge_cfg)
+        self.on_cycle = on_cycle
         self.planner = PlannerCore(planner_cfg, policy, Ingest(planner_cfg.ingest))
         self.controller = TrajectoryController(controller_cfg)
         self.command_fields = adapter_for(bridge_cfg.control_type).fields
@@ -141,6 +145,8 @@ class LockstepLoop:
 
     def _plan(self, now: int) -> None:
         result = self.planner.cycle(now)
+        if self.on_cycle is not None:
+            self.on_cycle(result)
         if result.plan is not None:
             self.plans += 1
             self.controller.on_plan(result.plan.waypoints, result.plan.stamp_ns, self._clock_ns)

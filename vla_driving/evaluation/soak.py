@@ -135,15 +135,12 @@ def run_soak(policy: DrivingPolicy, span_s: float, sample_every_s: float,
 def _route(policy, scenario, seed, duration_s, planner, sampler, offset_s, number, on_window):
     cfg = ClosedLoopConfig(scenarios=[scenario], seeds=[seed], duration_s=max(duration_s, 1.0))
     bridge_cfg, planner_cfg, controller_cfg = profile_configs(cfg, scenario, seed, planner)
-    loop = LockstepLoop(bridge_cfg, planner_cfg, controller_cfg, policy)
-    cycle = loop.planner.cycle
 
-    def timed(now_ns: int):
-        result = cycle(now_ns)
+    def timed(result) -> None:
         if result.plan is not None:
             sampler.plan(result.latency_s)
-        return result
-    loop.planner.cycle = timed
+
+    loop = LockstepLoop(bridge_cfg, planner_cfg, controller_cfg, policy, on_cycle=timed)
     try:
         sim = loop.bridge.sim
         tracker = new_route(sim, cfg, scenario, seed, "soak")
