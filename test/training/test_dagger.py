@@ -148,7 +148,8 @@ def test_aggregate_draws_the_dagger_share():
     drawn = [mixed[i] for i in range(len(mixed))]
     share = sum(x >= 1000 for x in drawn) / len(drawn)
     assert 0.45 < share < 0.55 and set(base) <= set(drawn)
-    assert Aggregate(base, extra, share=0.0).repeat == 1
+    alone = Aggregate(base, extra, share=0.0)
+    assert alone.repeat == 0 and [alone[i] for i in range(len(alone))] == base
 
 
 @pytest.mark.slow

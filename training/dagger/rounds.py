@@ -51,7 +51,8 @@ class DaggerConfig(Config):
     drive_steps: int = param(1500, "drive-stage steps per round (from the previous round)",
                              low=1, high=1_000_000)
     lr: float = param(5e-4, "peak learning rate of the rounds' drive stages", low=1e-7, high=1.0)
-    dagger_share: float = param(0.5, "share of training samples drawn from DAgger frames",
+    dagger_share: float = param(0.5, "share of training samples drawn from DAgger frames (0: "
+                                "none; the round trains on the expert episodes alone)",
                                 low=0.0, high=0.95)
     tasks: list[str] = param([], "tasks of the rounds' drive stages (empty: the preset's, e.g. "
                              "drive with qa and caption in the default family); drive alone "
@@ -80,12 +81,13 @@ class DaggerConfig(Config):
 
 
 class Aggregate:
-    """The expert episodes plus DAgger frames repeated to make up `share` of the samples."""
+    """The expert episodes plus DAgger frames repeated to make up `share` of the samples (none
+    at share 0: a control run that tells what the DAgger frames change)."""
 
     def __init__(self, base, extra: list, share: float):
         self.parts = [base] + list(extra)
         n_extra = sum(len(d) for d in extra)
-        repeat = 1
+        repeat = 0
         if n_extra and share > 0:
             repeat = max(1, round(share * len(base) / ((1 - share) * n_extra)))
         self.items = [(0, i) for i in range(len(base))] + [
