@@ -67,10 +67,10 @@ def _corruptions(names: list[str], severity: int) -> list[Corruption]:
     return [Corruption(n, severity) for n in chosen]
 
 
-def _policies(bundle: str, torch_threads: int) -> dict:
+def _policies(bundle: str, cfg: ReplayConfig) -> dict:
     policies = {}
     if bundle:
-        policies[MODEL] = load_model_policy(bundle, torch_threads)
+        policies[MODEL] = load_model_policy(bundle, cfg.torch_threads, cfg.llm_kernel)
     policies.update(baseline_policies())
     return policies
 
@@ -142,7 +142,7 @@ def main(args: argparse.Namespace) -> int:
         topics = BagTopics().for_cameras(list(cfg.cameras))
         topics = BagTopics.from_dict({**topics.to_dict(), "odometry": args.odometry_topic})
         bags = [read_bag(b, topics) for b in args.bags]
-        policies = _policies(args.bundle, cfg.torch_threads)
+        policies = _policies(args.bundle, cfg)
     except (BagError, PolicyUnavailableError, ValueError) as exc:
         print(f"vla-driving eval replay: {exc}", file=sys.stderr)
         return 2

@@ -11,6 +11,9 @@ ORT_PROVIDERS = ("tensorrt", "cuda", "cpu")
 PRECISIONS = ("fp32", "fp16", "int8")
 
 
+LLM_KERNELS = ("default", "dequantized", "auto", "triton", "torch")
+
+
 @dataclass
 class EngineConfig(Config):
     """Backend choice and build settings of the vision-encoder engine.
@@ -32,7 +35,7 @@ class EngineConfig(Config):
                             "first use), dequantized (GPTQModel's torch-kernel numbers, weights "
                             "unpacked once at load, GPTQModel not imported), auto (GPTQModel's "
                             "choice, may nvcc-compile for minutes), triton, torch (GPTQModel's)",
-                            choices=("default", "dequantized", "auto", "triton", "torch"))
+                            choices=LLM_KERNELS)
     precision: str = param("fp16", "TensorRT engine precision (fp32, fp16, int8)",
                            choices=PRECISIONS)
     cache_dir: str = param("", "TensorRT engine cache directory; empty = <bundle>/engines")

@@ -16,17 +16,20 @@ CONSTANT_VELOCITY = "constant_velocity"
 EXPERT_RECORDED = "expert_recorded"
 
 
-def load_model_policy(bundle: str, torch_threads: int = 0) -> DrivingPolicy:
+def load_model_policy(bundle: str, torch_threads: int = 0,
+                      llm_kernel: str = "default") -> DrivingPolicy:
     """The bundle's VLA policy without the planner's text thread (replay asks for text itself);
     `torch_threads` as `EngineConfig.torch_threads` and, for the encoder, its
-    `intra_op_threads` (0: the libraries' defaults, one per core).
+    `intra_op_threads` (0: the libraries' defaults, one per core); `llm_kernel` as
+    `EngineConfig.llm_kernel`.
 
     Raises PolicyUnavailableError naming the reason (missing bundle, missing backend)."""
     from vla_driving.engines.config import EngineConfig
     from vla_driving.policy.factory import load_vla_policy
 
     return load_vla_policy(bundle, EngineConfig(torch_threads=torch_threads,
-                                                intra_op_threads=torch_threads))
+                                                intra_op_threads=torch_threads,
+                                                llm_kernel=llm_kernel))
 
 
 def baseline_policies() -> dict[str, DrivingPolicy]:

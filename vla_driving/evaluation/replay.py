@@ -27,6 +27,7 @@ from vla_driving.data.bag_reader import BagData
 from vla_driving.data.images import decode_image
 from vla_driving.data.label_config import LabelConfig
 from vla_driving.data.references import references_at
+from vla_driving.engines.config import LLM_KERNELS
 from vla_driving.policy.base import DrivingPolicy, MalformedOutputError, PolicyError
 from vla_driving.policy.planner import Begun, CycleResult, PlannerCore
 from vla_driving.policy.planner_config import PlannerConfig
@@ -66,6 +67,9 @@ class ReplayConfig(Config):
     torch_threads: int = param(1, "CPU threads of the model: torch's, and ONNX Runtime's for "
                                "the encoder (0: one per core); one was faster on this 2-core "
                                "machine (docs/evaluation.md)", low=0, high=256)
+    llm_kernel: str = param("default", "GPTQ INT4 kernel of the model's LLM "
+                            "(EngineConfig.llm_kernel): compare kernels on the same bags",
+                            choices=LLM_KERNELS)
 
     def planner_config(self) -> PlannerConfig:
         ingest = IngestConfig(cameras=list(self.cameras), history=self.history,
