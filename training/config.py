@@ -85,6 +85,10 @@ class StageConfig(Config):
     balance: float = param(0.0, "draw frames by the inverse frequency of their meta-action "
                            "class raised to this power (0: uniform shuffle, 1: every class "
                            "equally often; balance.py)", low=0.0, high=1.0)
+    history_dropout: float = param(0.0, "share of samples whose acceleration and past are "
+                                   "replaced by a constant-speed past (history_dropout.py): the "
+                                   "plan must come from the cameras, not from the ego's motion "
+                                   "so far", low=0.0, high=1.0)
     weights: LossWeights = param(LossWeights(), "loss weights")
     grpo: GRPOConfig = param(GRPOConfig(), "the grpo task's settings (batch_size = prompts "
                              "per step)")

@@ -24,6 +24,7 @@ from .collate import collate_samples
 from .config import StageConfig, TrainConfig
 from .distill import Teachers
 from .ema import ParamEMA
+from .history_dropout import drop_history
 from .tasks import batch_loss, has_task_data
 from .tokenizer_train import text_fields
 from .validate import format_metrics, validate
@@ -126,7 +127,7 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     ddp_model.train()
     last = min(stage.stop_after, stage.steps) if stage.stop_after else stage.steps
     for step in range(1, last + 1):
-        batch = next(data)
+        batch = drop_history(next(data), stage.history_dropout, rng)
         loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
                                  stage.weights, rng, stage.text_per_batch, teachers,
                                  stage.aux_per_batch)

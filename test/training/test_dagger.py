@@ -187,7 +187,7 @@ def test_dagger_rounds_end_to_end_on_the_tiny_preset(tmp_path):
     assert saved["best_round"] in (0, 1)
 
 
-def test_a_rounds_drive_stage_takes_the_rounds_tasks_and_balance():
+def test_a_rounds_drive_stage_takes_the_rounds_tasks_balance_and_history_dropout():
     from vla_driving.configuration import ConfigError
     from vla_driving_training.dagger.rounds import DaggerConfig, round_stage
     from vla_driving_training.presets import default
@@ -195,8 +195,11 @@ def test_a_rounds_drive_stage_takes_the_rounds_tasks_and_balance():
     preset = default()
     same = round_stage(preset, DaggerConfig(drive_steps=300, lr=2e-4))
     assert same.tasks == ["drive", "qa", "caption"] and same.balance == 0.0
+    assert same.history_dropout == 0.0
     assert (same.steps, same.lr, same.teachers) == (300, 2e-4, [])
-    plan_only = round_stage(preset, DaggerConfig(tasks=["drive"], balance=0.5))
+    plan_only = round_stage(preset, DaggerConfig(tasks=["drive"], balance=0.5,
+                                                 history_dropout=0.5))
     assert plan_only.tasks == ["drive"] and plan_only.balance == 0.5
+    assert plan_only.history_dropout == 0.5
     with pytest.raises(ConfigError, match="must include drive"):
         DaggerConfig(tasks=["qa"])

@@ -60,8 +60,14 @@ class DaggerConfig(Config):
     balance: float = param(0.0, "class-balanced sampling of the rounds' drive stages: frames "
                            "drawn by the inverse frequency of their meta-action class to this "
                            "power (0: as the preset)", low=0.0, high=1.0)
+    history_dropout: float = param(0.0, "past-motion dropout of the rounds' drive stages: "
+                                   "share of samples whose acceleration and past are hidden "
+                                   "(0: as the preset)", low=0.0, high=1.0)
     val_seeds: list[int] = param([3000, 3001, 3002], "validation route seeds (never the held-out "
                                  "1000.. of `eval closed-loop`)", min_len=1)
+    val_baselines: bool = param(True, "also score constant velocity and the expert on the "
+                                "validation routes in round 0 (off: the model only, when their "
+                                "figures are known from an earlier run)")
     val_duration_s: float = param(20.0, "simulated time per validation route", low=2.0,
                                   high=600.0)
     looks: list[str] = param(["bev"], "camera looks the rollouts take turns with (bev, "
@@ -134,7 +140,8 @@ def run_dagger(cfg: DaggerConfig, train_cfg, data: Path, start: Path, out: Path,
     for k in range(cfg.rounds + 1):
         t0 = time.perf_counter()
         bundle = _export(ckpt, out / f"round{k:02d}" / "bundle", val_set)
-        row = {"round": k, "checkpoint": str(ckpt), **_validate(cfg, loop_cfg, bundle, k == 0,
+        row = {"round": k, "checkpoint": str(ckpt), **_validate(cfg, loop_cfg, bundle,
+                                                                 k == 0 and cfg.val_baselines,
                                                                  workers, address),
                **_open_loop(ckpt, val_set, train_cfg)}
         if k < cfg.rounds:
@@ -244,12 +251,13 @@ def _open_loop(checkpoint: Path, val_set, train_cfg) -> dict:
 
 def round_stage(train_cfg, cfg: DaggerConfig):
     """The preset's drive stage as a round trains it: from the previous round, `drive_steps`
-    at `lr`, no teachers, with the round's tasks and balance where given."""
+    at `lr`, no teachers, with the round's tasks, balance and history dropout where given."""
     drive = next(s for s in train_cfg.stages if s.name == "drive")
     return dataclasses.replace(drive, steps=cfg.drive_steps, lr=cfg.lr,
                                warmup_steps=min(drive.warmup_steps, cfg.drive_steps // 10),
                                checkpoint_every=0, teachers=[],
                                balance=cfg.balance or drive.balance,
+                               history_dropout=cfg.history_dropout or drive.history_dropout,
                                tasks=list(cfg.tasks) or drive.tasks)
 
 
