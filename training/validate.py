@@ -1,9 +1,13 @@
-"""Validation: L2 at 1/2/3 s (UniAD) vs constant velocity, meta-action accuracy, QA accuracy.
+"""Validation: L2 at 1/2/3 s (UniAD) vs constant velocity, meta-action accuracy, QA accuracy,
+and the braking probe: how much the model slows where the expert does, with and without the
+ego's past motion (a model that copies that motion brakes only once it is braking).
 
 Shared by the per-stage validation of the training loop and by `evaluate.py` on a data dir.
 """
 
 from __future__ import annotations
+
+import random
 
 import numpy as np
 import torch
@@ -20,6 +24,10 @@ from vla_driving.model.text_format import ParseError, parse_plan
 from vla_driving.model.vision import normalise_images
 
 from .collate import collate_samples
+from .history_dropout import drop_history
+
+BRAKING = 0.9        # a braking frame: the expert travels under 90 % of constant velocity's
+MIN_TRAVEL_M = 5.0   # ... over the horizon, when constant velocity travels at least this far
 
 
 def constant_velocity(ego: np.ndarray, steps: int) -> np.ndarray:
@@ -35,12 +43,30 @@ def evenly_spaced(dataset, count: int):
     return Subset(dataset, np.linspace(0, len(dataset) - 1, count).round().astype(int).tolist())
 
 
+def braking_response(pred: np.ndarray, true: np.ndarray, cv: np.ndarray) -> dict:
+    """On the frames where the expert slows (its travel over the horizon under BRAKING x constant
+    velocity's): the mean travel of the expert and of the model as a share of constant velocity
+    (1.0: no braking at all)."""
+    travel = cv[:, -1, 0]
+    frames = (travel > MIN_TRAVEL_M) & (true[:, -1, 0] < BRAKING * travel)
+    if not frames.any():
+        return {"frames": 0, "expert": None, "model": None}
+    return {"frames": int(frames.sum()),
+            "expert": float((true[frames, -1, 0] / travel[frames]).mean()),
+            "model": float((pred[frames, -1, 0] / travel[frames]).mean())}
+
+
 @torch.no_grad()
-def action_metrics(model, tokenizer, dataset, batch_size: int) -> dict:
-    """Action-query path over `dataset`, with the constant-velocity baseline side by side."""
-    preds, trues, cvs, metas_p, metas_t, done = [], [], [], [], [], []
+def action_metrics(model, tokenizer, dataset, batch_size: int, hide_history: bool = False) -> dict:
+    """Action-query path over `dataset`, with the constant-velocity baseline side by side.
+    `hide_history`: every sample reads no acceleration and a constant-speed past (the probe of
+    a model that copies the ego's motion instead of looking; history_dropout.py)."""
+    preds, trues, cvs, metas_p, metas_t, done, scenes = [], [], [], [], [], [], []
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_samples)
     for batch in loader:
+        if hide_history:
+            batch = drop_history(batch, 1.0, random.Random(0))
+        scenes += [str(e).split("_")[0] for e in batch.get("episode", [""] * len(batch["ego"]))]
         out = plan_actions(model, tokenizer, batch["images"], batch["ego"], batch["past"],
                            batch["instruction"])
         preds.append(out.waypoints.numpy())
@@ -51,9 +77,13 @@ def action_metrics(model, tokenizer, dataset, batch_size: int) -> dict:
         metas_t += [MetaAction.from_indices(int(s), int(t)) for s, t in
                     zip(batch["speed_level"], batch["steering_level"])]
         done.append(((out.completed_logit > 0).float() == batch["instruction_completed"]).numpy())
-    pred, true = np.concatenate(preds), np.concatenate(trues)
+    pred, true, cv = np.concatenate(preds), np.concatenate(trues), np.concatenate(cvs)
     return {"samples": len(true), "l2": l2_metrics(pred, true)["uniad"],
-            "l2_constant_velocity": l2_metrics(np.concatenate(cvs), true)["uniad"],
+            "l2_constant_velocity": l2_metrics(cv, true)["uniad"],
+            "braking": {**braking_response(pred, true, cv), "by_scenario": {
+                scene: braking_response(pred[mask], true[mask], cv[mask])
+                for scene in sorted(set(scenes) - {""})
+                for mask in [np.array(scenes) == scene]}},
             "meta": meta_action_metrics(metas_p, metas_t),
             "completed_accuracy": float(np.concatenate(done).mean())}
 
@@ -97,7 +127,10 @@ def validate(model, tokenizer, dataset, samples: int, text_samples: int, batch_s
     was_training = model.training
     model.eval()
     try:
-        metrics = action_metrics(model, tokenizer, evenly_spaced(dataset, samples), batch_size)
+        subset = evenly_spaced(dataset, samples)
+        metrics = action_metrics(model, tokenizer, subset, batch_size)
+        hidden = action_metrics(model, tokenizer, subset, batch_size, hide_history=True)
+        metrics["history_hidden"] = {"l2": hidden["l2"], "braking": hidden["braking"]}
         if text_samples:
             metrics.update(text_metrics(model, tokenizer, evenly_spaced(dataset, text_samples)))
     finally:
@@ -115,6 +148,15 @@ def format_metrics(name: str, m: dict) -> str:
              f"(steer {100 * m['meta']['steering_accuracy']:.1f}, "
              f"speed {100 * m['meta']['speed_accuracy']:.1f}); "
              f"completed {100 * m['completed_accuracy']:.1f} %"]
+    brake, hidden = m.get("braking"), m.get("history_hidden")
+    if brake and brake["frames"] and hidden:
+        lines.append(f"  braking frames: travel / constant velocity's (expert, model, model "
+                     f"without its past motion); that model's L2 avg {hidden['l2']['avg']:.2f} m")
+        groups = [("all", brake, hidden["braking"])] + [
+            (scene, b, hidden["braking"]["by_scenario"][scene])
+            for scene, b in brake.get("by_scenario", {}).items() if b["frames"]]
+        lines += [f"    {name:<13} {b['frames']:5d} frames  {b['expert']:.2f}  {b['model']:.2f}  "
+                  f"{h['model']:.2f}" for name, b, h in groups]
     if "qa_accuracy" in m:
         lines.append(f"  QA accuracy {100 * m['qa_accuracy']:.1f} % ({m['qa_questions']} q); "
                      f"text plans parsed {100 * m['text_parse_rate']:.0f} %, "

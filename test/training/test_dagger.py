@@ -203,3 +203,16 @@ def test_a_rounds_drive_stage_takes_the_rounds_tasks_balance_and_history_dropout
     assert plan_only.history_dropout == 0.5
     with pytest.raises(ConfigError, match="must include drive"):
         DaggerConfig(tasks=["qa"])
+
+
+def test_the_curve_table_shows_the_braking_probe_and_says_na_when_missing():
+    from vla_driving_training.dagger.rounds import curve_table
+
+    val = {"model": {"driving_score": 60.0, "collisions_per_km": 1.0}}
+    rounds = [{"round": 0, "val": {**val, "constant_velocity": val["model"]}, "l2_avg": 1.1,
+               "braking_expert": 0.8, "braking_model": 0.85, "braking_model_history_hidden": 0.97},
+              {"round": 1, "val": val}]
+    lines = curve_table(rounds).splitlines()
+    assert all(line.count("|") == lines[0].count("|") for line in lines)
+    assert lines[2].endswith("| 0.80 / 0.85 / 0.97 |")
+    assert lines[3].endswith("| n/a / n/a / n/a |")

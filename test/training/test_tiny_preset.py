@@ -37,6 +37,8 @@ def test_each_stage_leaves_a_checkpoint_and_metrics(two_runs):
         metrics = json.loads((out / stage / "metrics.json").read_text())
         assert set(metrics["l2"]) == {"1s", "2s", "3s", "avg"}
         assert 0.0 <= metrics["meta"]["weighted_accuracy"] <= 1.0
+        assert set(metrics["history_hidden"]["l2"]) == {"1s", "2s", "3s", "avg"}
+        assert metrics["braking"]["frames"] == metrics["history_hidden"]["braking"]["frames"]
     assert json.loads((out / "summary.json").read_text())["total_seconds"] > 0
 
 

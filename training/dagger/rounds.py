@@ -33,6 +33,7 @@ from .rollout import beta_schedule, rollout_tasks, run_rollout
 LOG = logging.getLogger(__name__)
 MODEL, CV = "model", "constant_velocity"
 DAGGER_DIR = "dagger"
+BRAKING_KEYS = ("braking_expert", "braking_model", "braking_model_history_hidden")
 
 
 @dataclass
@@ -245,8 +246,12 @@ def _open_loop(checkpoint: Path, val_set, train_cfg) -> dict:
                      train_cfg.val_batch_size)
     if "l2" not in m:
         return {}
+    hidden = m.get("history_hidden", {}).get("braking", {})
     return {"l2_avg": m["l2"]["avg"], "cv_l2_avg": m["l2_constant_velocity"]["avg"],
-            "meta_weighted_accuracy": m["meta"]["weighted_accuracy"]}
+            "meta_weighted_accuracy": m["meta"]["weighted_accuracy"],
+            "braking_expert": m.get("braking", {}).get("expert"),
+            "braking_model": m.get("braking", {}).get("model"),
+            "braking_model_history_hidden": hidden.get("model")}
 
 
 def round_stage(train_cfg, cfg: DaggerConfig):
@@ -278,21 +283,23 @@ def _write_report(out: Path, rounds: list[dict]) -> None:
 
 def curve_table(rounds: list[dict]) -> str:
     """Markdown: round, beta, validation DS / collisions per km (model; baselines of round 0),
-    val L2 and meta-action accuracy."""
+    val L2, meta-action accuracy and the braking probe (travel / constant velocity's on the
+    expert's braking frames: expert, model, model without its past motion)."""
     fmt = lambda v, f="{:.1f}": "n/a" if v is None else f.format(v)  # noqa: E731
     lines = ["| round | beta | DAgger frames | DS (val routes) | collisions/km | val L2 avg (m) "
-             "| CV L2 avg (m) | meta-action acc. |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| CV L2 avg (m) | meta-action acc. | braking: expert / model / no past |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rounds:
         m = r["val"][MODEL]
         lines.append(f"| {r['round']} | {fmt(r.get('beta'), '{:.3f}')} | "
                      f"{r.get('dagger_frames', '')} | {fmt(m['driving_score'])} | "
                      f"{fmt(m['collisions_per_km'], '{:.2f}')} | {fmt(r.get('l2_avg'), '{:.2f}')} | "
                      f"{fmt(r.get('cv_l2_avg'), '{:.2f}')} | "
-                     f"{fmt(r.get('meta_weighted_accuracy'), '{:.1%}')} |")
+                     f"{fmt(r.get('meta_weighted_accuracy'), '{:.1%}')} | "
+                     f"{' / '.join(fmt(r.get(k), '{:.2f}') for k in BRAKING_KEYS)} |")
     base = rounds[0]["val"] if rounds else {}
     for name in (CV, EXPERT):
         if name in base:
             lines.append(f"| {name} | | | {fmt(base[name]['driving_score'])} | "
-                         f"{fmt(base[name]['collisions_per_km'], '{:.2f}')} | | | |")
+                         f"{fmt(base[name]['collisions_per_km'], '{:.2f}')} | | | | |")
     return "\n".join(lines) + "\n"
