@@ -43,7 +43,7 @@ def _replays(bundle, bag, cfg, batches):
     return runs
 
 
-def _same_replay(a, b, waypoint_tol_m):
+def assert_same_replay(a, b, waypoint_tol_m):
     assert [s.stamp_ns for s in a.samples] == [s.stamp_ns for s in b.samples]
     for x, y in zip(a.samples, b.samples):
         assert (x.failed, x.degraded, x.text_status) == (y.failed, y.degraded, y.text_status)
@@ -61,7 +61,7 @@ def test_batched_replay_equals_the_sequential_one(tiny_bundle, bag):
     runs = _replays(tiny_bundle, bag, {"text_every": 5, "mcap_frames": 7}, (1, 8))
     sequential, batched = runs[1], runs[8]
     assert len(sequential.samples) == 40
-    _same_replay(sequential, batched, 1e-5)
+    assert_same_replay(sequential, batched, 1e-5)
     metrics = summarise(batched.samples)
     assert metrics["drops"]["plans"] == 40
     assert metrics["text"]["requested"] == 8      # every 5th of 40 cycles, as sequentially
@@ -75,7 +75,7 @@ def test_batched_replay_equals_the_sequential_one(tiny_bundle, bag):
 def test_max_frames_and_a_partial_last_batch(tiny_bundle, bag):
     runs = _replays(tiny_bundle, bag, {"max_frames": 13}, (1, 5))
     assert len(runs[5].samples) == 13
-    _same_replay(runs[1], runs[5], 1e-5)
+    assert_same_replay(runs[1], runs[5], 1e-5)
 
 
 @pytest.mark.slow
@@ -87,7 +87,7 @@ def test_the_default_bundle_replays_alike_batched(bag):
     if not (bundle / "manifest.json").is_file():
         pytest.skip("models/default is not built")
     runs = _replays(bundle, bag, {"text_every": 10}, (1, 32))
-    _same_replay(runs[1], runs[32], 1e-2)
+    assert_same_replay(runs[1], runs[32], 1e-2)
 
 
 def test_the_models_encoder_runs_on_the_replays_threads(tiny_bundle):

@@ -121,23 +121,12 @@ def run_dagger(cfg: DaggerConfig, train_cfg, data: Path, start: Path, out: Path,
     """Rounds 0..cfg.rounds from checkpoint `start`; returns the curve and the best round.
     `extra_data`: more expert episodes (e.g. another camera look) trained on beside `data`'s
     train split."""
-    from torch.utils.data import ConcatDataset
-
     from ..data.dataset import DrivingDataset
-    from ..data.index import find_bags
-    from ..data_source import open_splits
 
     out.mkdir(parents=True, exist_ok=True)
-    vision = _vision(start)
-    train_set, val_set = open_splits(str(data), vision.image_size, vision.num_frames,
-                                     vision.frame_interval_s)
-    more = [b for d in extra_data for b in find_bags(Path(d))]
-    if more:
-        train_set = ConcatDataset([train_set, DrivingDataset(more, train_set.cfg)])
-        train_set.cfg = val_set.cfg
+    train_set, val_set = _expert_episodes(data, extra_data, _vision(start))
     loop_cfg = _loop_config(cfg, profile)
     rounds, extra, ckpt = [], [], Path(start)
-    commands = {s: list(SCENARIOS[s].commands) for s in cfg.scenarios}
     for k in range(cfg.rounds + 1):
         t0 = time.perf_counter()
         bundle = _export(ckpt, out / f"round{k:02d}" / "bundle", val_set)
@@ -146,23 +135,11 @@ def run_dagger(cfg: DaggerConfig, train_cfg, data: Path, start: Path, out: Path,
                                                                  workers, address),
                **_open_loop(ckpt, val_set, train_cfg)}
         if k < cfg.rounds:
-            beta = beta_schedule(cfg.beta0, cfg.decay, k)
-            round_dir = Path(data) / DAGGER_DIR / f"round{k:02d}"
-            looks = tuple("" if look == "bev" else look for look in cfg.looks)
-            tasks = rollout_tasks(cfg.scenarios, commands, cfg.routes_per_scenario, k, beta,
-                                  round_dir, {"bundle": str(bundle)}, cfg.seed, looks,
-                                  cfg.intervene)
-            sweep = run_sweep(dataclasses.replace(loop_cfg, duration_s=cfg.duration_s), tasks,
-                              workers, address, fn=run_rollout, desc=f"round {k} rollouts")
-            rows = [o.row for o in sweep.outcomes if o.ok]
-            row.update(beta=beta, rollouts=len(rows), rollouts_failed=len(sweep.failed()),
-                       rollout_ds=aggregate(rows).get("driving_score"),
-                       interventions=sum(r.get("interventions", 0) for r in rows),
-                       rollout_x_realtime=sum(r["sim_s"] for r in rows) / sweep.wall_s)
-            bags = [Path(r["path"]) for r in rows]
+            figures, bags = _rollouts(cfg, loop_cfg, k, bundle, Path(data), workers, address)
             extra.append(DrivingDataset(bags, train_set.cfg))
             mixed = Aggregate(train_set, extra, cfg.dagger_share)
-            row.update(dagger_frames=sum(len(d) for d in extra), dagger_repeat=mixed.repeat)
+            row.update(figures, dagger_frames=sum(len(d) for d in extra),
+                       dagger_repeat=mixed.repeat)
             ckpt = _train_round(train_cfg, cfg, mixed, val_set, ckpt, out / f"round{k + 1:02d}")
         row["seconds"] = time.perf_counter() - t0
         rounds.append(row)
@@ -176,6 +153,43 @@ def run_dagger(cfg: DaggerConfig, train_cfg, data: Path, start: Path, out: Path,
     result = {"rounds": rounds, "best_round": best["round"], "best": str(out / "best")}
     (out / "dagger.json").write_text(json.dumps(result, indent=2, default=str))
     return result
+
+
+def _expert_episodes(data: Path, extra_data: list[Path], vision):
+    """The train split of `data` plus every bag under `extra_data`, and the val split."""
+    from torch.utils.data import ConcatDataset
+
+    from ..data.dataset import DrivingDataset
+    from ..data.index import find_bags
+    from ..data_source import open_splits
+
+    train_set, val_set = open_splits(str(data), vision.image_size, vision.num_frames,
+                                     vision.frame_interval_s)
+    more = [b for d in extra_data for b in find_bags(Path(d))]
+    if more:
+        train_set = ConcatDataset([train_set, DrivingDataset(more, train_set.cfg)])
+        train_set.cfg = val_set.cfg
+    return train_set, val_set
+
+
+def _rollouts(cfg: DaggerConfig, loop_cfg: ClosedLoopConfig, k: int, bundle: Path, data: Path,
+              workers: int, address: str | None) -> tuple[dict, list[Path]]:
+    """Round k's rollouts of `bundle`, labelled by the shadow expert and written under
+    `<data>/dagger/round_k/`: the curve's figures and the bags."""
+    beta = beta_schedule(cfg.beta0, cfg.decay, k)
+    commands = {s: list(SCENARIOS[s].commands) for s in cfg.scenarios}
+    looks = tuple("" if look == "bev" else look for look in cfg.looks)
+    tasks = rollout_tasks(cfg.scenarios, commands, cfg.routes_per_scenario, k, beta,
+                          data / DAGGER_DIR / f"round{k:02d}", {"bundle": str(bundle)},
+                          cfg.seed, looks, cfg.intervene)
+    sweep = run_sweep(dataclasses.replace(loop_cfg, duration_s=cfg.duration_s), tasks,
+                      workers, address, fn=run_rollout, desc=f"round {k} rollouts")
+    rows = [o.row for o in sweep.outcomes if o.ok]
+    figures = {"beta": beta, "rollouts": len(rows), "rollouts_failed": len(sweep.failed()),
+               "rollout_ds": aggregate(rows).get("driving_score"),
+               "interventions": sum(r.get("interventions", 0) for r in rows),
+               "rollout_x_realtime": sum(r["sim_s"] for r in rows) / sweep.wall_s}
+    return figures, [Path(r["path"]) for r in rows]
 
 
 def _vision(checkpoint: Path):
