@@ -179,3 +179,17 @@ def test_a_closed_episode_is_freed_at_once():
         assert roads() == before
     finally:
         gc.enable()
+
+
+def test_start_at_cruise_sets_only_the_egos_start_speed():
+    """The same episode (traffic, layout) with the ego starting at the expert's cruise speed, so
+    the expert's first seconds do not slow toward a target the cameras cannot show."""
+    import dataclasses
+
+    plain = make_sim("highway", seed=4, cfg=CFG)
+    cruise = make_sim("highway", seed=4, cfg=dataclasses.replace(CFG, start_at_cruise=True))
+    assert plain.ego_state().speed != pytest.approx(plain.expert.cruise_speed)
+    assert cruise.ego_state().speed == pytest.approx(cruise.expert.cruise_speed)
+    assert plain.expert.cruise_speed == cruise.expert.cruise_speed
+    agents = [[(a.x, a.y, a.speed) for a in s.ground_truth().agents] for s in (plain, cruise)]
+    assert agents[0] == agents[1]

@@ -46,6 +46,10 @@ class SimConfig(Config):
     truck_fraction: float = param(0.15, "share of other vehicles made trucks (scene variety)",
                                   low=0.0, high=1.0)
     density_scale: float = param(1.0, "multiplies the randomised traffic density", low=0.0, high=5.0)
+    start_at_cruise: bool = param(False, "the ego starts at the expert's cruise speed instead of "
+                                  "the map's start speed: the expert then slows only for what "
+                                  "the cameras show (traffic, junctions, commands), never toward "
+                                  "a speed target no input carries")
 
     def validate(self) -> None:
         bev = self.bev_cameras

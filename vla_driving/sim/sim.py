@@ -98,6 +98,8 @@ class Sim:
         self.ego = install_ego(self.env, self.cfg)
         self._make_trucks(rng)
         cruise = float(rng.uniform(*self.scenario.cruise_speed))
+        if self.cfg.start_at_cruise:
+            self.ego.speed = cruise
         self.expert = ShadowExpert(self.ego, cruise, self.cfg.wheelbase_m)
         self.lanes = lane_geometry(self.env.road, self.ego.position)
         self._render_lanes = [SimpleNamespace(
