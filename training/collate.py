@@ -6,6 +6,7 @@ import torch
 
 TENSOR_KEYS = ("images", "ego", "past", "waypoints", "controls", "speed_level", "steering_level",
                "instruction_completed")
+OPTIONAL_TENSOR_KEYS = ("lead",)   # stacked when every sample has them (simulator data)
 LIST_KEYS = ("instruction", "description", "justification", "qa", "difficulty", "episode",
              "stamp_ns")
 
@@ -20,6 +21,9 @@ def collate_samples(samples: list[dict]) -> dict:
             batch[key] = torch.stack([torch.as_tensor(s[key]) for s in samples])
         except KeyError:
             raise KeyError(f"sample lacks '{key}' (see docs/contracts.md)") from None
+    for key in OPTIONAL_TENSOR_KEYS:
+        if all(key in s for s in samples):
+            batch[key] = torch.stack([torch.as_tensor(s[key]) for s in samples])
     for key in LIST_KEYS:
         batch[key] = [s.get(key, "" if key != "qa" else []) for s in samples]
     batch["qa"] = [[(str(q), str(a)) for q, a in rounds] for rounds in batch["qa"]]

@@ -28,6 +28,8 @@ class LossWeights(Config):
                       low=0.0)
     distill: float = param(0.0, "cross-entropy of speed and steering levels (each) against the "
                            "teachers' mean probabilities (needs the stage's `teachers`)", low=0.0)
+    lead: float = param(0.0, "drive task: the lead car's presence, gap and closing speed read "
+                        "from the visual tokens by a training-only head (lead_head.py)", low=0.0)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from .config import StageConfig, TrainConfig
 from .distill import Teachers
 from .ema import ParamEMA
 from .history_dropout import drop_history
+from .lead_head import LeadHead
 from .tasks import batch_loss, has_task_data
 from .tokenizer_train import text_fields
 from .validate import format_metrics, validate
@@ -42,6 +43,20 @@ def part_parameters(model, part: str) -> list[torch.nn.Parameter]:
     if part == "queries":
         return [model.action_queries]
     return [p for m in modules[part] for p in m.parameters()]
+
+
+def _lead_head(model, stage: StageConfig) -> LeadHead | None:
+    """The training-only lead head of a drive stage that weighs it, hooked to the frontend."""
+    if stage.weights.lead <= 0 or "drive" not in stage.tasks:
+        return None
+    vision = model.cfg.vision
+    with torch.no_grad():
+        probe = torch.zeros(1, vision.num_frames * vision.num_views, 3, vision.image_size,
+                            vision.image_size)
+        tokens = model.frontend(probe).shape
+    head = LeadHead(tokens[1], tokens[2]).to(next(model.parameters()).device)
+    head.attach(model.frontend)
+    return head
 
 
 def set_trainable(model, parts: list[str]) -> list[torch.nn.Parameter]:
@@ -110,6 +125,9 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
         _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, 0, [])
         return {"loss": [], "metrics": {}, "seconds": 0.0, "skipped": True}
     params = set_trainable(model, stage.trainable)
+    lead_head = _lead_head(model, stage)
+    if lead_head is not None:
+        params = params + list(lead_head.parameters())
     optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
     ema = ParamEMA(params, stage.ema_decay) if stage.ema_decay > 0 else None
@@ -130,7 +148,7 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
         batch = drop_history(next(data), stage.history_dropout, rng)
         loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
                                  stage.weights, rng, stage.text_per_batch, teachers,
-                                 stage.aux_per_batch)
+                                 stage.aux_per_batch, lead_head)
         accelerator.backward(loss)
         _optimizer_step(accelerator, optimizer, scheduler, params, stage, ema)
         history.append(float(loss.detach()))
@@ -142,6 +160,8 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
                 _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, step,
                       history)
     bar.close()
+    if lead_head is not None:
+        lead_head.detach()
     if ema is not None:
         ema.commit()
     _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, last, history)

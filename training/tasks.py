@@ -91,22 +91,28 @@ def has_task_data(sample: dict, task: str) -> bool:
 
 
 def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights,
-                text_per_batch: int, teachers=None) -> dict[str, torch.Tensor]:
-    """Action losses on the whole batch; the text loss on the first `text_per_batch` samples.
+                text_per_batch: int, teachers=None, lead_head=None) -> dict[str, torch.Tensor]:
+    """Action losses on the whole batch; the text loss on the first `text_per_batch` samples;
+    with `lead_head` (`lead_head.LeadHead`, attached to the frontend) and simulator data, the
+    lead car read from the batch's visual tokens.
 
     With `text_per_batch` > 0 the action pass has no target text (short sequences) and a second
     pass decodes the text of a few samples: the same losses at a fraction of the CPU time.
     """
     n = len(batch["instruction"])
     soft = teachers.meta_probs(batch) if teachers is not None else None
+    lead = lead_head is not None and "lead" in batch
     if not 0 < text_per_batch < n:
         keep, prompts, tgts = drive_inputs(batch, tokenizer)
         out = model(images, batch["ego"], batch["past"], prompts, tgts, use_queries=True)
-        return {"drive_text": weights.text * text_loss(out),
+        terms = {"lead": weights.lead * lead_head.loss(batch["lead"], n)} if lead else {}
+        return {**terms, "drive_text": weights.text * text_loss(out),
                 **action_losses(out.actions, batch, model_cfg, weights, soft)}
     _, prompts, _ = drive_inputs(batch, tokenizer)
     out = model(images, batch["ego"], batch["past"], prompts, None, use_queries=True)
     terms = action_losses(out.actions, batch, model_cfg, weights, soft)
+    if lead:
+        terms["lead"] = weights.lead * lead_head.loss(batch["lead"], n)
     sub = select(batch, list(range(text_per_batch)))
     _, prompts, tgts = drive_inputs(sub, tokenizer)
     text_out = model(images[:text_per_batch], sub["ego"], sub["past"], prompts, tgts,
@@ -117,7 +123,8 @@ def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights
 
 def batch_loss(model, model_cfg, tokenizer: TextTokenizer, batch: dict, tasks: list[str],
                weights: LossWeights, rng: random.Random, text_per_batch: int = 0,
-               teachers=None, aux_per_batch: int = 0) -> tuple[torch.Tensor, dict[str, float]]:
+               teachers=None, aux_per_batch: int = 0,
+               lead_head=None) -> tuple[torch.Tensor, dict[str, float]]:
     """Weighted sum of the stage's task losses on one batch (model may be DDP-wrapped).
 
     `teachers` (`distill.Teachers`) adds the distillation term to the drive task;
@@ -128,7 +135,7 @@ def batch_loss(model, model_cfg, tokenizer: TextTokenizer, batch: dict, tasks: l
     for task in tasks:
         if task == "drive":
             terms.update(drive_terms(model, model_cfg, tokenizer, batch, images, weights,
-                                     text_per_batch, teachers))
+                                     text_per_batch, teachers, lead_head))
             continue
         if task == "qa":
             keep, prompts, tgts = qa_inputs(batch, tokenizer, rng)

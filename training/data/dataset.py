@@ -23,6 +23,7 @@ from vla_driving.model.frames import pick_frames
 from vla_driving.model.processor import stored_frame
 
 from .difficulty import difficulty
+from .lead import lead_target
 from .text import annotate
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class DrivingDataset(Dataset):
             "speed_level": torch.tensor(lab.meta.speed_index, dtype=torch.int64),
             "steering_level": torch.tensor(lab.meta.steering_index, dtype=torch.int64),
             "instruction_completed": torch.tensor(float(s.instruction_completed)),
+            "lead": torch.from_numpy(lead_target(s.ground_truth, s.pose, float(lab.ego[0]))),
             "instruction": s.instruction,
             "description": text.description,
             "justification": text.justification,

@@ -1,0 +1,31 @@
+"""The lead car of a frame from its ground truth: the auxiliary target that makes the visual
+tokens keep what braking depends on (docs/training.md, "The vision does not see the lead")."""
+
+from __future__ import annotations
+
+import numpy as np
+
+LEAD_RANGE_M = 80.0      # farther, or none: "no lead"
+LANE_HALF_WIDTH_M = 2.0  # an agent this close to the ego's axis is in its lane (no lane ids)
+CLOSING_SCALE = 10.0     # m/s of closing speed per unit of the target
+
+
+def lead_target(ground_truth: dict | None, pose, ego_speed: float) -> np.ndarray:
+    """float32 [present, gap / LEAD_RANGE_M, closing speed / CLOSING_SCALE] of the nearest
+    agent ahead in the ego's lane (by lane id when the ground truth has it, else by the lateral
+    offset); [0, 1, 0] without one or without ground truth."""
+    x0, y0, yaw0 = pose
+    c, s = np.cos(yaw0), np.sin(yaw0)
+    ego_lane = ((ground_truth or {}).get("road") or {}).get("ego_lane_name", "")
+    best = None
+    for agent in (ground_truth or {}).get("agents", []):
+        dx, dy = agent["x"] - x0, agent["y"] - y0
+        ahead, side = c * dx + s * dy, -s * dx + c * dy
+        same_lane = agent.get("lane") == ego_lane if ego_lane and agent.get("lane") else \
+            abs(side) < LANE_HALF_WIDTH_M
+        if 0.0 < ahead < LEAD_RANGE_M and same_lane and (best is None or ahead < best[0]):
+            best = (ahead, float(agent.get("speed", 0.0)))
+    if best is None:
+        return np.array([0.0, 1.0, 0.0], dtype=np.float32)
+    return np.array([1.0, best[0] / LEAD_RANGE_M, (ego_speed - best[1]) / CLOSING_SCALE],
+                    dtype=np.float32)

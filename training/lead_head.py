@@ -1,0 +1,44 @@
+"""A training-only head that reads the lead car from the visual tokens.
+
+Trained on the expert's frames alone, the vision frontend kept nothing of the car ahead: a
+ridge read-out of its tokens predicts the lead's gap worse than the same frontend at random
+initialisation (docs/training.md), because the ego's own motion explained the expert's braking.
+This head's loss (`LossWeights.lead`) makes the tokens carry the lead's presence, gap and
+closing speed. It sees the tokens the planner sees (a forward hook on `model.frontend`) and is
+not saved: the bundle is unchanged. Under DDP each process keeps its own copy of the head; the
+frontend's gradients are synchronised as usual.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class LeadHead(nn.Module):
+    def __init__(self, tokens: int, width: int, hidden: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(1), nn.Linear(tokens * width, hidden), nn.GELU(),
+                                 nn.Linear(hidden, 3))
+        self.visual: torch.Tensor | None = None
+
+    def attach(self, frontend: nn.Module) -> None:
+        """Keep the frontend's latest output (until `detach`)."""
+        self._hook = frontend.register_forward_hook(
+            lambda _m, _i, out: setattr(self, "visual", out))
+
+    def detach(self) -> None:
+        self._hook.remove()
+        self.visual = None
+
+    def loss(self, target: torch.Tensor, rows: int) -> torch.Tensor:
+        """Presence (BCE) on every row; gap and closing speed (smooth L1) where a lead is;
+        `rows`: the first rows of the latest frontend output that `target` [rows, 3] labels."""
+        pred = self.net(self.visual[:rows].float())
+        present = target[:, 0]
+        terms = F.binary_cross_entropy_with_logits(pred[:, 0], present)
+        if present.any():
+            mask = present > 0.5
+            terms = terms + F.smooth_l1_loss(pred[mask, 1:], target[mask, 1:])
+        return terms
