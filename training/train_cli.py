@@ -31,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "with other seeds)")
     parser.add_argument("--distill", type=float, default=1.0,
                         help="weight of the distillation term with --teachers (default 1.0)")
+    parser.add_argument("--history-dropout", type=float, default=None, metavar="P",
+                        help="drive stages: share of samples whose acceleration and past are "
+                        "hidden (StageConfig.history_dropout)")
+    parser.add_argument("--lead", type=float, default=None, metavar="W",
+                        help="drive stages: weight of the lead-car loss on the visual tokens "
+                        "(LossWeights.lead)")
     parser.add_argument("--stop-after", type=int, default=0, metavar="N",
                         help="end the drive stage after N steps, on the learning-rate schedule "
                         "of its full length (reproduces a run stopped early)")
@@ -51,6 +57,11 @@ def configure(args) -> object:
         cfg = dataclasses.replace(cfg, stages=[
             dataclasses.replace(s, stop_after=args.stop_after) if s.name == "drive" else s
             for s in cfg.stages])
+    drive = {k: v for k, v in (("history_dropout", getattr(args, "history_dropout", None)),
+                               ("lead", getattr(args, "lead", None))) if v is not None}
+    if drive:
+        cfg = dataclasses.replace(cfg, stages=[_with_drive_options(s, **drive) for s in
+                                               cfg.stages])
     if args.teachers:   # the last drive stage learns from the teachers
         k = max(i for i, s in enumerate(cfg.stages) if "drive" in s.tasks)
         drive = cfg.stages[k]
@@ -58,6 +69,18 @@ def configure(args) -> object:
         drive = dataclasses.replace(drive, teachers=list(args.teachers), weights=weights)
         cfg = dataclasses.replace(cfg, stages=[*cfg.stages[:k], drive, *cfg.stages[k + 1:]])
     return cfg
+
+
+def _with_drive_options(stage, history_dropout: float | None = None,
+                        lead: float | None = None):
+    """`stage` with the options given, when it trains the drive task."""
+    if "drive" not in stage.tasks:
+        return stage
+    if history_dropout is not None:
+        stage = dataclasses.replace(stage, history_dropout=history_dropout)
+    if lead is not None:
+        stage = dataclasses.replace(stage, weights=dataclasses.replace(stage.weights, lead=lead))
+    return stage
 
 
 def main(args) -> int:

@@ -47,3 +47,21 @@ def test_the_share_of_dropped_samples_follows_p():
     out = drop_history(batch, 0.3, random.Random(1))
     dropped = (out["ego"][:, 2] != batch["ego"][:, 2]).float().mean().item()
     assert 0.26 < dropped < 0.34
+
+
+def test_the_train_command_sets_dropout_and_the_lead_loss_on_drive_stages_only():
+    import argparse
+
+    from vla_driving_training import train_cli
+
+    parser = argparse.ArgumentParser()
+    train_cli.add_arguments(parser)
+    cfg = train_cli.configure(parser.parse_args(["--data", "synthetic", "--out", "x", "--preset",
+                                                 "default", "--history-dropout", "0.5",
+                                                 "--lead", "2"]))
+    for stage in cfg.stages:
+        drives = "drive" in stage.tasks
+        assert stage.history_dropout == (0.5 if drives else 0.0), stage.name
+        assert stage.weights.lead == (2.0 if drives else 0.0), stage.name
+    plain = train_cli.configure(parser.parse_args(["--data", "synthetic", "--out", "x"]))
+    assert all(s.history_dropout == 0 and s.weights.lead == 0 for s in plain.stages)
