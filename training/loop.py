@@ -49,12 +49,8 @@ def _lead_head(model, stage: StageConfig) -> LeadHead | None:
     """The training-only lead head of a drive stage that weighs it, hooked to the frontend."""
     if stage.weights.lead <= 0 or "drive" not in stage.tasks:
         return None
-    vision = model.cfg.vision
-    with torch.no_grad():
-        probe = torch.zeros(1, vision.num_frames * vision.num_views, 3, vision.image_size,
-                            vision.image_size)
-        tokens = model.frontend(probe).shape
-    head = LeadHead(tokens[1], tokens[2]).to(next(model.parameters()).device)
+    head = LeadHead(model.cfg.vision.num_tokens, model.cfg.llm.hidden_size)
+    head.to(next(model.parameters()).device)
     head.attach(model.frontend)
     return head
 

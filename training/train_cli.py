@@ -57,11 +57,8 @@ def configure(args) -> object:
         cfg = dataclasses.replace(cfg, stages=[
             dataclasses.replace(s, stop_after=args.stop_after) if s.name == "drive" else s
             for s in cfg.stages])
-    drive = {k: v for k, v in (("history_dropout", getattr(args, "history_dropout", None)),
-                               ("lead", getattr(args, "lead", None))) if v is not None}
-    if drive:
-        cfg = dataclasses.replace(cfg, stages=[_with_drive_options(s, **drive) for s in
-                                               cfg.stages])
+    cfg = dataclasses.replace(cfg, stages=[_with_drive_options(s, args.history_dropout, args.lead)
+                                           for s in cfg.stages])
     if args.teachers:   # the last drive stage learns from the teachers
         k = max(i for i, s in enumerate(cfg.stages) if "drive" in s.tasks)
         drive = cfg.stages[k]

@@ -56,19 +56,29 @@ def braking_response(pred: np.ndarray, true: np.ndarray, cv: np.ndarray) -> dict
             "model": float((pred[frames, -1, 0] / travel[frames]).mean())}
 
 
+def _braking(pred: np.ndarray, true: np.ndarray, cv: np.ndarray, scenes: list[str]) -> dict:
+    """`braking_response` over every frame and per scenario."""
+    scenes = np.array(scenes)
+    return {**braking_response(pred, true, cv), "by_scenario": {
+        scene: braking_response(pred[scenes == scene], true[scenes == scene], cv[scenes == scene])
+        for scene in sorted(set(scenes) - {""})}}
+
+
 @torch.no_grad()
-def action_metrics(model, tokenizer, dataset, batch_size: int, hide_history: bool = False) -> dict:
-    """Action-query path over `dataset`, with the constant-velocity baseline side by side.
-    `hide_history`: every sample reads no acceleration and a constant-speed past (the probe of
-    a model that copies the ego's motion instead of looking; history_dropout.py)."""
-    preds, trues, cvs, metas_p, metas_t, done, scenes = [], [], [], [], [], [], []
+def action_metrics(model, tokenizer, dataset, batch_size: int) -> dict:
+    """Action-query path over `dataset`, with the constant-velocity baseline side by side, and
+    again on the same frames with every sample's past motion hidden (`history_hidden`: no
+    acceleration, a constant-speed past; the probe of a model that copies the ego's motion
+    instead of looking, history_dropout.py)."""
+    preds, hidden, trues, cvs, metas_p, metas_t, done, scenes = [], [], [], [], [], [], [], []
     loader = DataLoader(dataset, batch_size=batch_size, collate_fn=collate_samples)
     for batch in loader:
-        if hide_history:
-            batch = drop_history(batch, 1.0, random.Random(0))
-        scenes += [str(e).split("_")[0] for e in batch.get("episode", [""] * len(batch["ego"]))]
+        scenes += [str(e).split("_")[0] for e in batch["episode"]]
         out = plan_actions(model, tokenizer, batch["images"], batch["ego"], batch["past"],
                            batch["instruction"])
+        blind = drop_history(batch, 1.0, random.Random(0))
+        hidden.append(plan_actions(model, tokenizer, blind["images"], blind["ego"],
+                                   blind["past"], blind["instruction"]).waypoints.numpy())
         preds.append(out.waypoints.numpy())
         trues.append(batch["waypoints"].numpy())
         cvs.append(constant_velocity(batch["ego"].numpy(), model.cfg.num_waypoints))
@@ -78,12 +88,12 @@ def action_metrics(model, tokenizer, dataset, batch_size: int, hide_history: boo
                     zip(batch["speed_level"], batch["steering_level"])]
         done.append(((out.completed_logit > 0).float() == batch["instruction_completed"]).numpy())
     pred, true, cv = np.concatenate(preds), np.concatenate(trues), np.concatenate(cvs)
+    hid = np.concatenate(hidden)
     return {"samples": len(true), "l2": l2_metrics(pred, true)["uniad"],
             "l2_constant_velocity": l2_metrics(cv, true)["uniad"],
-            "braking": {**braking_response(pred, true, cv), "by_scenario": {
-                scene: braking_response(pred[mask], true[mask], cv[mask])
-                for scene in sorted(set(scenes) - {""})
-                for mask in [np.array(scenes) == scene]}},
+            "braking": _braking(pred, true, cv, scenes),
+            "history_hidden": {"l2": l2_metrics(hid, true)["uniad"],
+                               "braking": _braking(hid, true, cv, scenes)},
             "meta": meta_action_metrics(metas_p, metas_t),
             "completed_accuracy": float(np.concatenate(done).mean())}
 
@@ -127,10 +137,7 @@ def validate(model, tokenizer, dataset, samples: int, text_samples: int, batch_s
     was_training = model.training
     model.eval()
     try:
-        subset = evenly_spaced(dataset, samples)
-        metrics = action_metrics(model, tokenizer, subset, batch_size)
-        hidden = action_metrics(model, tokenizer, subset, batch_size, hide_history=True)
-        metrics["history_hidden"] = {"l2": hidden["l2"], "braking": hidden["braking"]}
+        metrics = action_metrics(model, tokenizer, evenly_spaced(dataset, samples), batch_size)
         if text_samples:
             metrics.update(text_metrics(model, tokenizer, evenly_spaced(dataset, text_samples)))
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from vla_driving.sim.frames import world_to_ego
+
 LEAD_RANGE_M = 80.0      # farther, or none: "no lead"
 LANE_HALF_WIDTH_M = 2.0  # an agent this close to the ego's axis is in its lane (no lane ids)
 CLOSING_SCALE = 10.0     # m/s of closing speed per unit of the target
@@ -14,13 +16,11 @@ def lead_target(ground_truth: dict | None, pose, ego_speed: float) -> np.ndarray
     """float32 [present, gap / LEAD_RANGE_M, closing speed / CLOSING_SCALE] of the nearest
     agent ahead in the ego's lane (by lane id when the ground truth has it, else by the lateral
     offset); [0, 1, 0] without one or without ground truth."""
-    x0, y0, yaw0 = pose
-    c, s = np.cos(yaw0), np.sin(yaw0)
     ego_lane = ((ground_truth or {}).get("road") or {}).get("ego_lane_name", "")
+    agents = (ground_truth or {}).get("agents", [])
+    ego_xy = world_to_ego([[a["x"], a["y"]] for a in agents], *pose) if agents else []
     best = None
-    for agent in (ground_truth or {}).get("agents", []):
-        dx, dy = agent["x"] - x0, agent["y"] - y0
-        ahead, side = c * dx + s * dy, -s * dx + c * dy
+    for agent, (ahead, side) in zip(agents, ego_xy):
         same_lane = agent.get("lane") == ego_lane if ego_lane and agent.get("lane") else \
             abs(side) < LANE_HALF_WIDTH_M
         if 0.0 < ahead < LEAD_RANGE_M and same_lane and (best is None or ahead < best[0]):
