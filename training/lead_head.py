@@ -5,8 +5,8 @@ ridge read-out of its tokens predicts the lead's gap worse than the same fronten
 initialisation (docs/training.md), because the ego's own motion explained the expert's braking.
 This head's loss (`LossWeights.lead`) makes the tokens carry the lead's presence, gap and
 closing speed. It sees the tokens the planner sees (a forward hook on `model.frontend`) and is
-not saved: the bundle is unchanged. Under DDP each process keeps its own copy of the head; the
-frontend's gradients are synchronised as usual.
+not saved: the bundle is unchanged. The head is outside the DDP wrapper, so under DDP its
+gradients are averaged by `sync_grads` (the frontend's are synchronised by DDP as usual).
 """
 
 from __future__ import annotations
@@ -31,6 +31,14 @@ class LeadHead(nn.Module):
     def detach(self) -> None:
         self._hook.remove()
         self.visual = None
+
+    def sync_grads(self, accelerator) -> None:
+        """Average the head's gradients over the processes, as DDP does for the model's."""
+        if accelerator.num_processes < 2:
+            return
+        for p in self.parameters():
+            if p.grad is not None:
+                p.grad = accelerator.reduce(p.grad, reduction="mean")
 
     def loss(self, target: torch.Tensor, rows: int) -> torch.Tensor:
         """Presence (BCE) on every row; gap and closing speed (smooth L1) where a lead is;

@@ -146,6 +146,8 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
                                  stage.weights, rng, stage.text_per_batch, teachers,
                                  stage.aux_per_batch, lead_head)
         accelerator.backward(loss)
+        if lead_head is not None:
+            lead_head.sync_grads(accelerator)
         _optimizer_step(accelerator, optimizer, scheduler, params, stage, ema)
         history.append(float(loss.detach()))
         rate = step * stage.batch_size * accelerator.num_processes / (time.perf_counter() - start)

@@ -62,6 +62,7 @@ class SyntheticDrivingDataset(Dataset):
             "justification": f"the command is to {command}",
             "qa": [("how many cars are ahead?", str(1 + index % 3)),
                    ("what is the command?", command)],
+            "lead": torch.tensor([1.0, 10.0 * (1 + index % 3) / 80.0, 0.0]),  # as lead_target
             "difficulty": float(rng.uniform()),
             "episode": f"synthetic-{index // 8}",
             "stamp_ns": int(index * 100_000_000),

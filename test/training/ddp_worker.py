@@ -1,18 +1,22 @@
-"""Run by torchrun in test_ddp_sync.py: tiny training, then each rank writes a weight digest."""
+"""Run by torchrun in test_ddp_sync.py: tiny training with the lead-car loss, then each rank
+writes a digest of the model's weights and of the training-only lead head's."""
 
 import hashlib
 import os
 import sys
 from pathlib import Path
 
+import dataclasses
+
 import torch
 
-from vla_driving_training.presets import tiny
+from vla_driving_training import loop
+from vla_driving_training.presets import stage_named, tiny
 from vla_driving_training.synthetic import SyntheticDrivingDataset
 from vla_driving_training.train import train
 
 
-def digest(model) -> str:
+def digest(model: torch.nn.Module) -> str:
     h = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
         h.update(name.encode())
@@ -23,10 +27,23 @@ def digest(model) -> str:
 def main(out: str) -> None:
     torch.set_num_threads(1)
     rank = int(os.environ["RANK"])
-    result = train(tiny(), SyntheticDrivingDataset(32), None, out)
+    cfg = tiny()
+    drive = stage_named(cfg, "drive")
+    drive.weights = dataclasses.replace(drive.weights, lead=1.0)
+    heads = []   # the drive stage's lead head (the other stages have none)
+    make_head = loop._lead_head
+
+    def make_and_keep(*args):
+        head = make_head(*args)
+        heads.extend([head] if head is not None else [])
+        return head
+
+    loop._lead_head = make_and_keep
+    result = train(cfg, SyntheticDrivingDataset(32), None, out)
     batch_fingerprint = sum(result["results"]["drive"]["loss"])
     Path(out, f"rank{rank}.txt").write_text(
-        f"{digest(result['model'])}\n{batch_fingerprint!r}\n{int(os.environ['WORLD_SIZE'])}\n")
+        f"{digest(result['model'])}\n{batch_fingerprint!r}\n{int(os.environ['WORLD_SIZE'])}\n"
+        f"{digest(heads[0])}\n{len(heads)}\n")
 
 
 if __name__ == "__main__":

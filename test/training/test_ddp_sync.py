@@ -1,4 +1,5 @@
-"""Two CPU processes under torchrun (gloo on 127.0.0.1): both ranks end with identical weights."""
+"""Two CPU processes under torchrun (gloo on 127.0.0.1): both ranks end with identical weights,
+the lead head's included (it trains outside the DDP wrapper)."""
 
 import os
 import socket
@@ -28,4 +29,6 @@ def test_two_process_training_keeps_ranks_in_sync(tmp_path):
     assert ranks[0][2] == ranks[1][2] == "2"           # really two processes
     assert ranks[0][0] == ranks[1][0]                  # identical weights after all stages
     assert ranks[0][1] != ranks[1][1]                  # ... although each saw other batches
+    assert ranks[0][4] == ranks[1][4] == "1"           # one stage trained a lead head
+    assert ranks[0][3] == ranks[1][3]                  # ... and it ended identical on both ranks
     assert (tmp_path / "drive" / "model.safetensors").is_file()
