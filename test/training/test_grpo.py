@@ -128,11 +128,13 @@ def test_the_loss_raises_the_likelihood_of_a_well_scored_answer(tiny_model):
         trained = copy.deepcopy(model).train()
         row = Rollout(Prompt("qa", 0, ids, "keep lane"), answer, True, sign)
         likelihood = dataclasses.replace(row, advantage=1.0)   # -loss: mean log-probability
-        before = -float(policy_loss(trained, images, batch, [likelihood], tokenizer.eos_id, 1.0))
+        before = -policy_loss(trained, images, batch, [likelihood], tokenizer.eos_id,
+                              1.0).item()
         optimizer = torch.optim.SGD(trained.llm.parameters(), lr=0.5)
         policy_loss(trained, images, batch, [row], tokenizer.eos_id, 1.0).backward()
         optimizer.step()
-        after = -float(policy_loss(trained, images, batch, [likelihood], tokenizer.eos_id, 1.0))
+        after = -policy_loss(trained, images, batch, [likelihood], tokenizer.eos_id,
+                             1.0).item()
         assert (after - before) * sign > 0.01
 
 
