@@ -5,16 +5,15 @@ why a route fails (docs/training.md, "Braking for a closing lead").
     .venv/bin/python scripts/trace_route.py --scenario highway --seed 1000 --duration 10 \
         [--bundle models/default] [--every 5]
 
-Columns: sim time, ego speed, the nearest vehicle ahead in the ego's lane (gap, its speed),
-the plan's distance at 1 s and 3 s and its lateral offset at 3 s, the expert's speed after
-1 s and its distance over 3 s (its own rollout on a copy of the simulator, `Sim.expert_future`),
-and the model's meta-action.
+Columns: sim time, ego speed, the nearest vehicle ahead in the ego's lane (gap, its speed: the
+lead of the lead-car loss, `nearest_lead`), the plan's distance at 1 s and 3 s and its lateral
+offset at 3 s, the expert's speed after 1 s and its distance over 3 s (its own rollout on a copy
+of the simulator, `Sim.expert_future`), and the model's meta-action.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
 
@@ -24,24 +23,7 @@ from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, instruction_co
 from vla_driving.evaluation.closed_loop_scoring import score_route
 from vla_driving.evaluation.lockstep import LockstepLoop, profile_configs
 from vla_driving.policy.factory import make_policy
-
-LANE_HALF_WIDTH_M = 2.0
-AHEAD_M = 80.0
-
-
-def lead_vehicle(sim) -> tuple[float, float] | None:
-    """(gap m, speed m/s) of the nearest agent ahead within half a lane of the ego's axis."""
-    ego = sim.ego_state()
-    c, s = math.cos(ego.yaw), math.sin(ego.yaw)
-    best = None
-    for a in sim.ground_truth().agents:
-        dx, dy = a.x - ego.x, a.y - ego.y
-        ahead, side = c * dx + s * dy, -s * dx + c * dy
-        if 0 < ahead < AHEAD_M and abs(side) < LANE_HALF_WIDTH_M and (best is None
-                                                                     or ahead < best[0]):
-            best = (ahead, a.speed)
-    return best
-
+from vla_driving_training.data.lead import nearest_lead
 
 def expert_row(sim, command: str) -> tuple[float, float]:
     """The expert's speed 1 s ahead and its distance driven over 3 s, from this state."""
@@ -83,11 +65,12 @@ def main() -> None:
         steps += 1
         if steps % args.every:
             continue
-        lead = lead_vehicle(sim)
+        ego = sim.ego_state()
+        lead = nearest_lead(sim.ground_truth().to_dict(), (ego.x, ego.y, ego.yaw))
         ev, ed = expert_row(sim, command)
         wp = plans[-1].waypoints if plans else np.full((i3 + 1, 2), np.nan)
         meta = plans[-1].meta_action if plans else None
-        print(f"{sim.time_s:5.1f} {sim.ego_state().speed:6.2f}  "
+        print(f"{sim.time_s:5.1f} {ego.speed:6.2f}  "
               f"{'%5.1f m @ %4.1f' % lead if lead else '     none     '}  "
               f"{np.hypot(*wp[i1]):6.1f}m {np.hypot(*wp[i3]):6.1f}m {wp[i3][1]:+6.2f}m "
               f"{ev:9.2f}  {ed:8.1f}m  {meta or ''}")
