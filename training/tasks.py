@@ -101,18 +101,16 @@ def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights
     """
     n = len(batch["instruction"])
     soft = teachers.meta_probs(batch) if teachers is not None else None
-    lead = lead_head is not None and "lead" in batch
-    if not 0 < text_per_batch < n:
-        keep, prompts, tgts = drive_inputs(batch, tokenizer)
-        out = model(images, batch["ego"], batch["past"], prompts, tgts, use_queries=True)
-        terms = {"lead": weights.lead * lead_head.loss(batch["lead"], n)} if lead else {}
-        return {**terms, "drive_text": weights.text * text_loss(out),
-                **action_losses(out.actions, batch, model_cfg, weights, soft)}
-    _, prompts, _ = drive_inputs(batch, tokenizer)
-    out = model(images, batch["ego"], batch["past"], prompts, None, use_queries=True)
+    whole_text = not 0 < text_per_batch < n
+    _, prompts, tgts = drive_inputs(batch, tokenizer)
+    out = model(images, batch["ego"], batch["past"], prompts, tgts if whole_text else None,
+                use_queries=True)
     terms = action_losses(out.actions, batch, model_cfg, weights, soft)
-    if lead:
+    if lead_head is not None and "lead" in batch:   # before a second pass replaces the tokens
         terms["lead"] = weights.lead * lead_head.loss(batch["lead"], n)
+    if whole_text:
+        terms["drive_text"] = weights.text * text_loss(out)
+        return terms
     sub = select(batch, list(range(text_per_batch)))
     _, prompts, tgts = drive_inputs(sub, tokenizer)
     text_out = model(images[:text_per_batch], sub["ego"], sub["past"], prompts, tgts,
