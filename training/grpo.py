@@ -259,21 +259,18 @@ def run_grpo_stage(accelerator, model, tokenizer, train_set, val_set, cfg: Train
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
 
-    from .loop import (_optimizer_step, _save, _validate, batches, lr_lambda, make_loader,
-                       set_trainable)
+    from .loop import Updates, _save, _validate, batches, make_loader
 
     set_seed(cfg.seed)
     g = stage.grpo
     fixed = np.linspace(0, len(train_set) - 1, min(g.eval_prompts, len(train_set))).round()
     fixed = sorted({int(i) for i in fixed}) if g.eval_prompts else []
     before = evaluate_prompts(model, tokenizer, train_set, fixed, stage)
-    params = set_trainable(model, stage.trainable)
+    updates = Updates.for_stage(model, stage)
     reference = copy.deepcopy(model).eval().requires_grad_(False) if g.kl > 0 else None
-    optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
     loader = make_loader(grpo_dataset(train_set, g.min_difficulty), cfg, stage)
-    ddp_model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader,
-                                                                  scheduler)
+    ddp_model, updates.optimizer, loader, updates.scheduler = accelerator.prepare(
+        model, updates.optimizer, loader, updates.scheduler)
     rng = random.Random(cfg.seed * 1009 + accelerator.process_index)
     generator = torch.Generator().manual_seed(cfg.seed * 7919 + accelerator.process_index)
     data = batches(loader, getattr(loader, "set_epoch", None))
@@ -289,14 +286,15 @@ def run_grpo_stage(accelerator, model, tokenizer, train_set, val_set, cfg: Train
         model.train()
         loss = (policy_loss(ddp_model, images, batch, rows, tokenizer.eos_id, g.temperature,
                             reference, g.kl) if rows else
-                sum(p.sum() * 0.0 for p in params))   # every rank runs the same collectives
+                sum(p.sum() * 0.0 for p in updates.params))   # every rank: same collectives
         accelerator.backward(loss)
-        _optimizer_step(accelerator, optimizer, scheduler, params, stage, None)
+        updates.step(accelerator, stage)
         losses.append(float(loss.detach()))
         curve.append(stats)
         bar.set_postfix(reward=f"{stats['reward']:.3f}", skipped=stats["skipped_groups"])
         bar.update()
     bar.close()
+    updates.finish()
     after = evaluate_prompts(model, tokenizer, train_set, fixed, stage)
     directory = out_dir / stage.name
     _save(accelerator, model, tokenizer, directory, cfg, stage, stage.steps, losses)

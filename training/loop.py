@@ -13,6 +13,7 @@ import math
 import random
 import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -116,22 +117,13 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
     set_seed(cfg.seed)
     tasks = usable_tasks(train_set, stage.tasks)
     if not tasks:
-        LOG.warning("stage %s: the data has nothing for tasks %s (no captions/QA?); skipped",
-                    stage.name, stage.tasks)
-        _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, 0, [])
-        return {"loss": [], "metrics": {}, "seconds": 0.0, "skipped": True}
-    params = set_trainable(model, stage.trainable)
-    lead_head = _lead_head(model, stage)
-    if lead_head is not None:
-        params = params + list(lead_head.parameters())
-    optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
-    ema = ParamEMA(params, stage.ema_decay) if stage.ema_decay > 0 else None
+        return _skip(accelerator, model, tokenizer, cfg, stage, out_dir)
+    updates = Updates.for_stage(model, stage)
     loader = make_loader(train_set, cfg, stage)
     teachers = Teachers.load(stage.teachers, model.cfg, accelerator.device) if stage.teachers \
         else None
-    ddp_model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader,
-                                                                  scheduler)
+    ddp_model, updates.optimizer, loader, updates.scheduler = accelerator.prepare(
+        model, updates.optimizer, loader, updates.scheduler)
     rng = random.Random(cfg.seed * 1009 + accelerator.process_index)
     history: list[float] = []
     bar = tqdm(total=stage.steps, desc=stage.name, disable=not accelerator.is_main_process,
@@ -144,39 +136,73 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
         batch = drop_history(next(data), stage.history_dropout, rng)
         loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
                                  stage.weights, rng, stage.text_per_batch, teachers,
-                                 stage.aux_per_batch, lead_head)
+                                 stage.aux_per_batch, updates.lead_head)
         accelerator.backward(loss)
-        if lead_head is not None:
-            lead_head.sync_grads(accelerator)
-        _optimizer_step(accelerator, optimizer, scheduler, params, stage, ema)
+        updates.step(accelerator, stage)
         history.append(float(loss.detach()))
         rate = step * stage.batch_size * accelerator.num_processes / (time.perf_counter() - start)
         bar.set_postfix(loss=f"{history[-1]:.3f}", samples_s=f"{rate:.1f}")
         bar.update()
         if stage.checkpoint_every and step % stage.checkpoint_every == 0 and step < last:
-            with ema.applied() if ema is not None else nullcontext():
+            with updates.ema.applied() if updates.ema is not None else nullcontext():
                 _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, step,
                       history)
     bar.close()
-    if lead_head is not None:
-        lead_head.detach()
-    if ema is not None:
-        ema.commit()
+    updates.finish()
     _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, last, history)
     metrics = _validate(accelerator, model, tokenizer, val_set, cfg, out_dir / stage.name)
     accelerator.free_memory()
     return {"loss": history, "metrics": metrics, "seconds": time.perf_counter() - start}
 
 
-def _optimizer_step(accelerator, optimizer, scheduler, params, stage: StageConfig,
-                    ema: ParamEMA | None) -> None:
-    if stage.grad_clip > 0:
-        accelerator.clip_grad_norm_(params, stage.grad_clip)
-    optimizer.step()
-    scheduler.step()
-    optimizer.zero_grad(set_to_none=True)
-    if ema is not None:
-        ema.update()
+def _skip(accelerator, model, tokenizer, cfg: TrainConfig, stage: StageConfig,
+          out_dir: Path) -> dict:
+    """A stage whose tasks the data cannot feed: its checkpoint is the weights it started from."""
+    LOG.warning("stage %s: the data has nothing for tasks %s (no captions/QA?); skipped",
+                stage.name, stage.tasks)
+    _save(accelerator, model, tokenizer, out_dir / stage.name, cfg, stage, 0, [])
+    return {"loss": [], "metrics": {}, "seconds": 0.0, "skipped": True}
+
+
+@dataclass
+class Updates:
+    """What a stage updates and how (the drive and GRPO stages alike): the trainable parameters
+    (the lead head's too), AdamW, the learning-rate schedule and the optional weight average."""
+    params: list[torch.nn.Parameter]
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    ema: ParamEMA | None
+    lead_head: LeadHead | None
+
+    @classmethod
+    def for_stage(cls, model, stage: StageConfig) -> Updates:
+        params = set_trainable(model, stage.trainable)
+        lead_head = _lead_head(model, stage)
+        if lead_head is not None:
+            params = params + list(lead_head.parameters())
+        optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
+        ema = ParamEMA(params, stage.ema_decay) if stage.ema_decay > 0 else None
+        return cls(params, optimizer, scheduler, ema, lead_head)
+
+    def step(self, accelerator, stage: StageConfig) -> None:
+        """One optimizer step on the gradients of the last backward."""
+        if self.lead_head is not None:
+            self.lead_head.sync_grads(accelerator)
+        if stage.grad_clip > 0:
+            accelerator.clip_grad_norm_(self.params, stage.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.ema is not None:
+            self.ema.update()
+
+    def finish(self) -> None:
+        """Unhook the lead head and keep the averaged weights (if any)."""
+        if self.lead_head is not None:
+            self.lead_head.detach()
+        if self.ema is not None:
+            self.ema.commit()
 
 
 def _validate(accelerator, model, tokenizer, val_set, cfg: TrainConfig, directory: Path) -> dict:
