@@ -1,6 +1,7 @@
 """Third-party start-up noise is hidden at the command line, unless asked for."""
 
 import logging
+import warnings
 
 from vla_driving.quiet import (HIDDEN_LINE, NOISY_LOGGERS, VERBOSE_ENV, HideNotices,
                                is_noisy, quiet_third_party)
@@ -109,3 +110,19 @@ def test_the_onnx_exporters_chatter_is_noisy_and_onnx_runtime_is_not():
                  "onnxscript.optimizer._constant_folding", "torch.onnx._internal"):
         assert is_noisy(name), name
     assert not is_noisy("onnxruntime") and not is_noisy("vla_driving.engines.ort_engine")
+
+
+def test_torchs_own_pytree_deprecation_is_hidden_and_other_warnings_are_not():
+    """torch.onnx.export deep-copies its pytree specs, which warned on every bundle export."""
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert quiet_third_party({}) is True
+        warnings.warn("`isinstance(treespec, LeafSpec)` is deprecated, use ...", FutureWarning)
+        warnings.warn("some other deprecation", FutureWarning)
+    assert [str(w.message) for w in shown] == ["some other deprecation"]
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert quiet_third_party({VERBOSE_ENV: "1"}) is False
+        warnings.warn("`isinstance(treespec, LeafSpec)` is deprecated, use ...", FutureWarning)
+    assert len(shown) == 1
+    _unquiet()

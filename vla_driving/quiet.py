@@ -6,7 +6,8 @@ optional CUDA / Triton kernels missing on a CPU machine, accelerate's "weights a
 for GPTQModel's load of a tied-embedding LLM, transformers' deprecation of the cache argument
 name GPTQModel's and our decoder calls still use, torch's notice about enums in pytrees, and
 tokenicer's "Auto fixed pad_token_id" (GPTQModel's tokenizer helper, once per tokenizer load).
-Errors from these loggers still show. The first notice hidden in a process is replaced by
+Errors from these loggers still show. One Python warning is hidden too: torch's ONNX exporter
+deep-copies its own pytree specs and so trips torch's deprecation of `LeafSpec`. The first notice hidden in a process is replaced by
 one line saying so, so that nothing disappears without a trace.
 """
 
@@ -15,10 +16,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 
 VERBOSE_ENV = "VLA_DRIVING_VERBOSE"
 NOISY_LOGGERS = ("torchao", "accelerate.utils.modeling", "transformers.utils.generic",
                  "torch.utils._pytree", "tokenicer", "onnx_ir", "onnxscript", "torch.onnx")
+# (category, message regex): warnings that torch raises about its own internals
+NOISY_WARNINGS = ((FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),)
 HIDDEN_LINE = ("(third-party start-up notices hidden: torchao, accelerate, transformers, torch, "
                "onnx; `--verbose` before the command shows them)")
 
@@ -70,6 +74,8 @@ def quiet_third_party(env: dict | None = None) -> bool:
         return False
     for name in NOISY_LOGGERS:
         _hide(logging.getLogger(name))
+    for category, message in NOISY_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category)
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
         if isinstance(logger, logging.Logger) and is_noisy(name):
             _hide(logger)
