@@ -1,6 +1,7 @@
 """Rosbag2 reading and label derivation shared by the dataset builder and the evaluation."""
 
-from vla_driving.data.bag_reader import BagData, BagError, ReadReport, read_bag
+from vla_driving.data.bag_data import BagData, BagError, ReadReport
+from vla_driving.data.bag_reader import read_bag
 from vla_driving.data.label_config import LabelConfig
 from vla_driving.data.labels import FrameLabels, OdomTrack, labels_at
 from vla_driving.data.samples import Sample, SampleReport, build_samples

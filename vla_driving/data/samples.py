@@ -15,7 +15,7 @@ import numpy as np
 
 from vla_driving.constants import NS_PER_S
 from vla_driving.sensors.odometry import OdometryFields, ego_from_odometry
-from vla_driving.data.bag_reader import BagData
+from vla_driving.data.bag_data import BagData
 from vla_driving.data.label_config import LabelConfig
 from vla_driving.data.labels import FrameLabels, labels_at, with_future
 

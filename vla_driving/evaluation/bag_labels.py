@@ -9,7 +9,7 @@ from bisect import bisect_left
 import numpy as np
 
 from vla_driving.constants import NS_PER_S, NUM_WAYPOINTS, WAYPOINT_DT_S
-from vla_driving.data.bag_reader import BagData
+from vla_driving.data.bag_data import BagData
 from vla_driving.data.label_config import LabelConfig
 from vla_driving.data.labels import FrameLabels, future_waypoints, labels_at, to_ego_frame
 from vla_driving.evaluation.summary import EvalSample

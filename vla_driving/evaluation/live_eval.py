@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vla_driving.constants import NUM_WAYPOINTS
-from vla_driving.data.bag_reader import BagData
+from vla_driving.data.bag_data import BagData
 from vla_driving.data.label_config import LabelConfig
 from vla_driving.meta_action import MetaAction
 from vla_driving.types import ControlSignals, Plan

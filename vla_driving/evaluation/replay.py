@@ -23,7 +23,7 @@ import numpy as np
 
 from vla_driving.configuration import Config, param
 from vla_driving.constants import NS_PER_S
-from vla_driving.data.bag_reader import BagData
+from vla_driving.data.bag_data import BagData
 from vla_driving.data.images import decode_image
 from vla_driving.data.label_config import LabelConfig
 from vla_driving.data.references import references_at
