@@ -103,14 +103,20 @@ def latency_histogram(path: Path, runs: Mapping[str, Sequence[EvalSample]]) -> N
     where recorded, else the planner cycle (prepare + infer; the other stages lie within)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
+    plotted = False
     for name, run in runs.items():
         totals = [1e3 * t for s in run if s.plan is not None and s.plan.latency_s
                   and (t := plan_total_s(s.plan.latency_s)) is not None]
         if totals:
             ax.hist(totals, bins=30, alpha=0.6, label=name)
+            plotted = True
     ax.set_xlabel("latency per plan (ms, this machine)")
     ax.set_ylabel("plans")
-    ax.legend(fontsize=8)
+    if plotted:
+        ax.legend(fontsize=8)
+    else:   # plans inferred in batches, or none made: no time of one plan to show
+        ax.text(0.5, 0.5, "no per-plan latency recorded", ha="center", va="center",
+                transform=ax.transAxes)
     _save(fig, path)
 
 
