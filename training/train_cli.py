@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lead", type=float, default=None, metavar="W",
                         help="drive stages: weight of the lead-car loss on the visual tokens "
                         "(LossWeights.lead)")
+    parser.add_argument("--ema-decay", type=float, default=None, metavar="D",
+                        help="drive stages: save and validate an exponential moving average of "
+                        "the weights with decay D (StageConfig.ema_decay)")
     parser.add_argument("--stop-after", type=int, default=0, metavar="N",
                         help="end the drive stage after N steps, on the learning-rate schedule "
                         "of its full length (reproduces a run stopped early)")
@@ -57,8 +60,9 @@ def configure(args) -> object:
         cfg = dataclasses.replace(cfg, stages=[
             dataclasses.replace(s, stop_after=args.stop_after) if s.name == "drive" else s
             for s in cfg.stages])
-    cfg = dataclasses.replace(cfg, stages=[_with_drive_options(s, args.history_dropout, args.lead)
-                                           for s in cfg.stages])
+    cfg = dataclasses.replace(cfg, stages=[
+        _with_drive_options(s, args.history_dropout, args.lead, args.ema_decay)
+        for s in cfg.stages])
     if args.teachers:   # the last drive stage learns from the teachers
         k = max(i for i, s in enumerate(cfg.stages) if "drive" in s.tasks)
         drive = cfg.stages[k]
@@ -69,7 +73,7 @@ def configure(args) -> object:
 
 
 def _with_drive_options(stage, history_dropout: float | None = None,
-                        lead: float | None = None):
+                        lead: float | None = None, ema_decay: float | None = None):
     """`stage` with the options given, when it trains the drive task."""
     if "drive" not in stage.tasks:
         return stage
@@ -77,6 +81,8 @@ def _with_drive_options(stage, history_dropout: float | None = None,
         stage = dataclasses.replace(stage, history_dropout=history_dropout)
     if lead is not None:
         stage = dataclasses.replace(stage, weights=dataclasses.replace(stage.weights, lead=lead))
+    if ema_decay is not None:
+        stage = dataclasses.replace(stage, ema_decay=ema_decay)
     return stage
 
 

@@ -195,12 +195,12 @@ def test_a_rounds_drive_stage_takes_the_rounds_tasks_balance_and_history_dropout
     preset = default()
     same = round_stage(preset, DaggerConfig(drive_steps=300, lr=2e-4))
     assert same.tasks == ["drive", "qa", "caption"] and same.balance == 0.0
-    assert same.history_dropout == 0.0
+    assert same.history_dropout == 0.0 and same.ema_decay == 0.0
     assert (same.steps, same.lr, same.teachers) == (300, 2e-4, [])
     plan_only = round_stage(preset, DaggerConfig(tasks=["drive"], balance=0.5,
-                                                 history_dropout=0.5))
+                                                 history_dropout=0.5, ema_decay=0.99))
     assert plan_only.tasks == ["drive"] and plan_only.balance == 0.5
-    assert plan_only.history_dropout == 0.5
+    assert plan_only.history_dropout == 0.5 and plan_only.ema_decay == 0.99
     with pytest.raises(ConfigError, match="must include drive"):
         DaggerConfig(tasks=["qa"])
 

@@ -49,7 +49,7 @@ def test_the_share_of_dropped_samples_follows_p():
     assert 0.26 < dropped < 0.34
 
 
-def test_the_train_command_sets_dropout_and_the_lead_loss_on_drive_stages_only():
+def test_the_train_command_sets_dropout_lead_loss_and_average_on_drive_stages_only():
     import argparse
 
     from vla_driving_training import train_cli
@@ -58,10 +58,12 @@ def test_the_train_command_sets_dropout_and_the_lead_loss_on_drive_stages_only()
     train_cli.add_arguments(parser)
     cfg = train_cli.configure(parser.parse_args(["--data", "synthetic", "--out", "x", "--preset",
                                                  "default", "--history-dropout", "0.5",
-                                                 "--lead", "2"]))
+                                                 "--lead", "2", "--ema-decay", "0.99"]))
     for stage in cfg.stages:
         drives = "drive" in stage.tasks
         assert stage.history_dropout == (0.5 if drives else 0.0), stage.name
         assert stage.weights.lead == (2.0 if drives else 0.0), stage.name
+        assert stage.ema_decay == (0.99 if drives else 0.0), stage.name
     plain = train_cli.configure(parser.parse_args(["--data", "synthetic", "--out", "x"]))
-    assert all(s.history_dropout == 0 and s.weights.lead == 0 for s in plain.stages)
+    assert all(s.history_dropout == 0 and s.weights.lead == 0 and s.ema_decay == 0
+               for s in plain.stages)

@@ -66,6 +66,9 @@ class DaggerConfig(Config):
                                    "(0: as the preset)", low=0.0, high=1.0)
     lead: float = param(0.0, "weight of the lead-car loss on the visual tokens in the rounds' "
                         "drive stages (LossWeights.lead; 0: as the preset)", low=0.0)
+    ema_decay: float = param(0.0, "the rounds' drive stages save and validate an exponential "
+                             "moving average of their weights with this decay (0: as the "
+                             "preset)", low=0.0, high=0.9999)
     val_seeds: list[int] = param([3000, 3001, 3002], "validation route seeds (never the held-out "
                                  "1000.. of `eval closed-loop`)", min_len=1)
     val_baselines: bool = param(True, "also score constant velocity and the expert on the "
@@ -272,14 +275,15 @@ def _open_loop(checkpoint: Path, val_set, train_cfg) -> dict:
 
 def round_stage(train_cfg, cfg: DaggerConfig):
     """The preset's drive stage as a round trains it: from the previous round, `drive_steps`
-    at `lr`, no teachers, with the round's tasks, balance, history dropout and lead-car loss
-    where given."""
+    at `lr`, no teachers, with the round's tasks, balance, history dropout, lead-car loss and
+    weight average where given."""
     drive = next(s for s in train_cfg.stages if s.name == "drive")
     return dataclasses.replace(drive, steps=cfg.drive_steps, lr=cfg.lr,
                                warmup_steps=min(drive.warmup_steps, cfg.drive_steps // 10),
                                checkpoint_every=0, teachers=[],
                                balance=cfg.balance or drive.balance,
                                history_dropout=cfg.history_dropout or drive.history_dropout,
+                               ema_decay=cfg.ema_decay or drive.ema_decay,
                                weights=dataclasses.replace(
                                    drive.weights, lead=cfg.lead or drive.weights.lead),
                                tasks=list(cfg.tasks) or drive.tasks)
