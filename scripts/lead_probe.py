@@ -21,6 +21,7 @@ import torch
 
 from vla_driving.model.checkpoint import load_checkpoint
 from vla_driving.model.vision import normalise_images
+from vla_driving.quiet import quiet_third_party
 from vla_driving_training.data.dataset import DatasetConfig, DrivingDataset
 from vla_driving_training.data.lead import LEAD_RANGE_M
 
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--scenario", default="highway")
     parser.add_argument("--episodes", type=int, default=30, help="training episodes read")
     args = parser.parse_args()
+    quiet_third_party()   # as the CLIs do: third-party start-up notices hidden
     torch.set_num_threads(2)
     cfg = DatasetConfig(image_size=load_checkpoint(args.checkpoint)[0].cfg.vision.image_size)
     train = DrivingDataset(sorted(Path(args.train).glob(f"{args.scenario}_*"))[:args.episodes],

@@ -23,7 +23,9 @@ from vla_driving.evaluation.closed_loop import (ClosedLoopConfig, instruction_co
 from vla_driving.evaluation.closed_loop_scoring import score_route
 from vla_driving.evaluation.lockstep import LockstepLoop, profile_configs
 from vla_driving.policy.factory import make_policy
+from vla_driving.quiet import quiet_third_party
 from vla_driving_training.data.lead import nearest_lead
+
 
 def expert_row(sim, command: str) -> tuple[float, float]:
     """The expert's speed 1 s ahead and its distance driven over 3 s, from this state."""
@@ -42,6 +44,7 @@ def main() -> None:
     p.add_argument("--instruction", default="keep the current lane")
     p.add_argument("--every", type=int, default=5, help="simulator steps between rows")
     args = p.parse_args()
+    quiet_third_party()   # as the CLIs do: third-party start-up notices hidden
     cfg = ClosedLoopConfig(scenarios=[args.scenario], seeds=[args.seed],
                            duration_s=args.duration, instruction=args.instruction)
     bridge, planner, controller = profile_configs(cfg, args.scenario, args.seed,
