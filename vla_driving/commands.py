@@ -66,3 +66,8 @@ def _run_leaf(prog: str, module_name: str, help_text: str, argv: list[str]) -> i
     except ConfigError as exc:  # a bad option or profile value: one line, not a traceback
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
+    except (FileNotFoundError, NotADirectoryError) as exc:   # a path given that is not there
+        if os.environ.get(VERBOSE_ENV, "") not in ("", "0"):
+            raise
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
