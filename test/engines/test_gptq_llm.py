@@ -34,7 +34,7 @@ def quantized(tiny_checkpoint, samples, tmp_path_factory):
 
 
 def _rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / b.norm())
+    return ((a - b).norm() / b.norm()).item()
 
 
 def _hidden(decoder, embeds):
