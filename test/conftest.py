@@ -17,6 +17,14 @@ os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("ROS_DOMAIN_ID", str(50 + os.getpid() % 50))
 
 
+def pytest_configure(config):
+    """The warnings the command line ignores (torch's notices about its own internals)."""
+    from vla_driving.quiet import NOISY_WARNINGS
+
+    for category, message in NOISY_WARNINGS:
+        config.addinivalue_line("filterwarnings", f"ignore:{message}:{category.__name__}")
+
+
 def _rclpy_available() -> bool:
     try:
         import rclpy  # noqa: F401

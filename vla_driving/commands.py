@@ -13,7 +13,7 @@ import os
 import sys
 
 from vla_driving.configuration import ConfigError
-from vla_driving.quiet import VERBOSE_ENV, quiet_third_party
+from vla_driving.quiet import VERBOSE_ENV, is_verbose, quiet_third_party
 
 Command = tuple[tuple[str, ...], str, str]  # (command words, module, one-line help)
 
@@ -67,7 +67,7 @@ def _run_leaf(prog: str, module_name: str, help_text: str, argv: list[str]) -> i
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     except (FileNotFoundError, NotADirectoryError) as exc:   # a path given that is not there
-        if os.environ.get(VERBOSE_ENV, "") not in ("", "0"):
+        if is_verbose():
             raise
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2

@@ -6,9 +6,10 @@ optional CUDA / Triton kernels missing on a CPU machine, accelerate's "weights a
 for GPTQModel's load of a tied-embedding LLM, transformers' deprecation of the cache argument
 name GPTQModel's and our decoder calls still use, torch's notice about enums in pytrees, and
 tokenicer's "Auto fixed pad_token_id" (GPTQModel's tokenizer helper, once per tokenizer load).
-Errors from these loggers still show. One Python warning is hidden too: torch's ONNX exporter
-deep-copies its own pytree specs and so trips torch's deprecation of `LeafSpec`. The first notice hidden in a process is replaced by
-one line saying so, so that nothing disappears without a trace.
+Errors from these loggers still show. The first notice hidden in a process is replaced by
+one line saying so, so that nothing disappears without a trace. One Python warning is ignored
+as well (`NOISY_WARNINGS`, also filtered in the tests): torch's ONNX exporter deep-copies its
+own pytree specs and so trips torch's own deprecation of `LeafSpec`.
 """
 
 from __future__ import annotations
@@ -67,10 +68,14 @@ def _quiet_logger_class(base: type) -> type:
     return QuietChildren
 
 
+def is_verbose(env: dict | None = None) -> bool:
+    """`VLA_DRIVING_VERBOSE` set to anything but "" or "0" (`--verbose` before a command)."""
+    return (os.environ if env is None else env).get(VERBOSE_ENV, "") not in ("", "0")
+
+
 def quiet_third_party(env: dict | None = None) -> bool:
     """Hide the noisy loggers' notices below ERROR unless verbose; True when it did."""
-    env = os.environ if env is None else env
-    if env.get(VERBOSE_ENV, "") not in ("", "0"):
+    if is_verbose(env):
         return False
     for name in NOISY_LOGGERS:
         _hide(logging.getLogger(name))
