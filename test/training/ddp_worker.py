@@ -1,12 +1,11 @@
 """Run by torchrun in test_ddp_sync.py: tiny training with the lead-car loss, then each rank
 writes a digest of the model's weights and of the training-only lead head's."""
 
+import dataclasses
 import hashlib
 import os
 import sys
 from pathlib import Path
-
-import dataclasses
 
 import torch
 
