@@ -6,7 +6,7 @@ import torch
 
 TENSOR_KEYS = ("images", "ego", "past", "waypoints", "controls", "speed_level", "steering_level",
                "instruction_completed")
-OPTIONAL_TENSOR_KEYS = ("lead",)   # stacked when every sample has them (simulator data)
+OPTIONAL_TENSOR_KEYS = ("lead", "lane")   # stacked when every sample has them (simulator data)
 LIST_KEYS = ("instruction", "description", "justification", "qa", "difficulty", "episode",
              "stamp_ns")
 

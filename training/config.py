@@ -29,7 +29,11 @@ class LossWeights(Config):
     distill: float = param(0.0, "cross-entropy of speed and steering levels (each) against the "
                            "teachers' mean probabilities (needs the stage's `teachers`)", low=0.0)
     lead: float = param(0.0, "drive task: the lead car's presence, gap and closing speed read "
-                        "from the visual tokens by a training-only head (lead_head.py)", low=0.0)
+                        "from the visual tokens by a training-only head (token_probes.py)",
+                        low=0.0)
+    lane: float = param(0.0, "drive task: the ego's lateral offset and heading error in its lane "
+                        "read from the visual tokens by a training-only head (token_probes.py)",
+                        low=0.0)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from .config import StageConfig, TrainConfig
 from .distill import Teachers
 from .ema import ParamEMA
 from .history_dropout import drop_history
-from .lead_head import LeadHead
+from .token_probes import PROBES, TokenProbe
 from .tasks import batch_loss, has_task_data
 from .tokenizer_train import text_fields
 from .validate import format_metrics, validate
@@ -46,14 +46,18 @@ def part_parameters(model, part: str) -> list[torch.nn.Parameter]:
     return [p for m in modules[part] for p in m.parameters()]
 
 
-def _lead_head(model, stage: StageConfig) -> LeadHead | None:
-    """The training-only lead head of a drive stage that weighs it, hooked to the frontend."""
-    if stage.weights.lead <= 0 or "drive" not in stage.tasks:
-        return None
-    head = LeadHead(model.cfg.vision.num_tokens, model.cfg.llm.hidden_size)
-    head.to(next(model.parameters()).device)
-    head.attach(model.frontend)
-    return head
+def _probes(model, stage: StageConfig) -> dict[str, TokenProbe]:
+    """The training-only heads (lead, lane) that a drive stage weighs, hooked to the frontend."""
+    if "drive" not in stage.tasks:
+        return {}
+    heads = {}
+    for key, kind in PROBES.items():
+        if getattr(stage.weights, key) > 0:
+            head = kind(model.cfg.vision.num_tokens, model.cfg.llm.hidden_size)
+            head.to(next(model.parameters()).device)
+            head.attach(model.frontend)
+            heads[key] = head
+    return heads
 
 
 def set_trainable(model, parts: list[str]) -> list[torch.nn.Parameter]:
@@ -136,7 +140,7 @@ def run_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfi
         batch = drop_history(next(data), stage.history_dropout, rng)
         loss, terms = batch_loss(ddp_model, model.cfg, tokenizer, batch, tasks,
                                  stage.weights, rng, stage.text_per_batch, teachers,
-                                 stage.aux_per_batch, updates.lead_head)
+                                 stage.aux_per_batch, updates.probes)
         accelerator.backward(loss)
         updates.step(accelerator, stage)
         history.append(float(loss.detach()))
@@ -167,28 +171,28 @@ def _skip(accelerator, model, tokenizer, cfg: TrainConfig, stage: StageConfig,
 @dataclass
 class Updates:
     """What a stage updates and how (the drive and GRPO stages alike): the trainable parameters
-    (the lead head's too), AdamW, the learning-rate schedule and the optional weight average."""
+    (the token probes' too), AdamW, the learning-rate schedule and the optional weight average."""
     params: list[torch.nn.Parameter]
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     ema: ParamEMA | None
-    lead_head: LeadHead | None
+    probes: dict[str, TokenProbe]
 
     @classmethod
     def for_stage(cls, model, stage: StageConfig) -> Updates:
         params = set_trainable(model, stage.trainable)
-        lead_head = _lead_head(model, stage)
-        if lead_head is not None:
-            params = params + list(lead_head.parameters())
+        probes = _probes(model, stage)
+        for head in probes.values():
+            params = params + list(head.parameters())
         optimizer = torch.optim.AdamW(params, lr=stage.lr, weight_decay=stage.weight_decay)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(stage))
         ema = ParamEMA(params, stage.ema_decay) if stage.ema_decay > 0 else None
-        return cls(params, optimizer, scheduler, ema, lead_head)
+        return cls(params, optimizer, scheduler, ema, probes)
 
     def step(self, accelerator, stage: StageConfig) -> None:
         """One optimizer step on the gradients of the last backward."""
-        if self.lead_head is not None:
-            self.lead_head.sync_grads(accelerator)
+        for head in self.probes.values():
+            head.sync_grads(accelerator)
         if stage.grad_clip > 0:
             accelerator.clip_grad_norm_(self.params, stage.grad_clip)
         self.optimizer.step()
@@ -198,9 +202,9 @@ class Updates:
             self.ema.update()
 
     def finish(self) -> None:
-        """Unhook the lead head and keep the averaged weights (if any)."""
-        if self.lead_head is not None:
-            self.lead_head.detach()
+        """Unhook the token probes and keep the averaged weights (if any)."""
+        for head in self.probes.values():
+            head.detach()
         if self.ema is not None:
             self.ema.commit()
 

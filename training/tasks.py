@@ -91,10 +91,10 @@ def has_task_data(sample: dict, task: str) -> bool:
 
 
 def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights,
-                text_per_batch: int, teachers=None, lead_head=None) -> dict[str, torch.Tensor]:
+                text_per_batch: int, teachers=None, probes=None) -> dict[str, torch.Tensor]:
     """Action losses on the whole batch; the text loss on the first `text_per_batch` samples;
-    with `lead_head` (`lead_head.LeadHead`, attached to the frontend) and simulator data, the
-    lead car read from the batch's visual tokens.
+    with `probes` (key -> `token_probes.TokenProbe`, attached to the frontend) and simulator
+    data, the lead car and the lane read from the batch's visual tokens.
 
     With `text_per_batch` > 0 the action pass has no target text (short sequences) and a second
     pass decodes the text of a few samples: the same losses at a fraction of the CPU time.
@@ -106,8 +106,9 @@ def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights
     out = model(images, batch["ego"], batch["past"], prompts, tgts if whole_text else None,
                 use_queries=True)
     terms = action_losses(out.actions, batch, model_cfg, weights, soft)
-    if lead_head is not None and "lead" in batch:   # before a second pass replaces the tokens
-        terms["lead"] = weights.lead * lead_head.loss(batch["lead"], n)
+    for key, head in (probes or {}).items():   # before a second pass replaces the tokens
+        if key in batch:
+            terms[key] = getattr(weights, key) * head.loss(batch[key], n)
     if whole_text:
         terms["drive_text"] = weights.text * text_loss(out)
         return terms
@@ -122,7 +123,7 @@ def drive_terms(model, model_cfg, tokenizer, batch, images, weights: LossWeights
 def batch_loss(model, model_cfg, tokenizer: TextTokenizer, batch: dict, tasks: list[str],
                weights: LossWeights, rng: random.Random, text_per_batch: int = 0,
                teachers=None, aux_per_batch: int = 0,
-               lead_head=None) -> tuple[torch.Tensor, dict[str, float]]:
+               probes=None) -> tuple[torch.Tensor, dict[str, float]]:
     """Weighted sum of the stage's task losses on one batch (model may be DDP-wrapped).
 
     `teachers` (`distill.Teachers`) adds the distillation term to the drive task;
@@ -133,7 +134,7 @@ def batch_loss(model, model_cfg, tokenizer: TextTokenizer, batch: dict, tasks: l
     for task in tasks:
         if task == "drive":
             terms.update(drive_terms(model, model_cfg, tokenizer, batch, images, weights,
-                                     text_per_batch, teachers, lead_head))
+                                     text_per_batch, teachers, probes))
             continue
         if task == "qa":
             keep, prompts, tgts = qa_inputs(batch, tokenizer, rng)

@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lead", type=float, default=None, metavar="W",
                         help="drive stages: weight of the lead-car loss on the visual tokens "
                         "(LossWeights.lead)")
+    parser.add_argument("--lane", type=float, default=None, metavar="W",
+                        help="drive stages: weight of the lane loss (the ego's offset and "
+                        "heading in its lane) on the visual tokens (LossWeights.lane)")
     parser.add_argument("--ema-decay", type=float, default=None, metavar="D",
                         help="drive stages: save and validate an exponential moving average of "
                         "the weights with decay D (StageConfig.ema_decay)")
@@ -61,7 +64,8 @@ def configure(args) -> object:
             dataclasses.replace(s, stop_after=args.stop_after) if s.name == "drive" else s
             for s in cfg.stages])
     cfg = dataclasses.replace(cfg, stages=[
-        _with_drive_options(s, args.history_dropout, args.lead, args.ema_decay)
+        _with_drive_options(s, args.history_dropout, args.lead, args.ema_decay,
+                            getattr(args, "lane", None))
         for s in cfg.stages])
     if args.teachers:   # the last drive stage learns from the teachers
         k = max(i for i, s in enumerate(cfg.stages) if "drive" in s.tasks)
@@ -73,7 +77,8 @@ def configure(args) -> object:
 
 
 def _with_drive_options(stage, history_dropout: float | None = None,
-                        lead: float | None = None, ema_decay: float | None = None):
+                        lead: float | None = None, ema_decay: float | None = None,
+                        lane: float | None = None):
     """`stage` with the options given, when it trains the drive task."""
     if "drive" not in stage.tasks:
         return stage
@@ -81,6 +86,8 @@ def _with_drive_options(stage, history_dropout: float | None = None,
         stage = dataclasses.replace(stage, history_dropout=history_dropout)
     if lead is not None:
         stage = dataclasses.replace(stage, weights=dataclasses.replace(stage.weights, lead=lead))
+    if lane is not None:
+        stage = dataclasses.replace(stage, weights=dataclasses.replace(stage.weights, lane=lane))
     if ema_decay is not None:
         stage = dataclasses.replace(stage, ema_decay=ema_decay)
     return stage

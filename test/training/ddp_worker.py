@@ -30,14 +30,14 @@ def main(out: str) -> None:
     drive = stage_named(cfg, "drive")
     drive.weights = dataclasses.replace(drive.weights, lead=1.0)
     heads = []   # the drive stage's lead head (the other stages have none)
-    make_head = loop._lead_head
+    make_probes = loop._probes
 
     def make_and_keep(*args):
-        head = make_head(*args)
-        heads.extend([head] if head is not None else [])
-        return head
+        probes = make_probes(*args)
+        heads.extend(probes.values())
+        return probes
 
-    loop._lead_head = make_and_keep
+    loop._probes = make_and_keep
     result = train(cfg, SyntheticDrivingDataset(32), None, out)
     batch_fingerprint = sum(result["results"]["drive"]["loss"])
     Path(out, f"rank{rank}.txt").write_text(

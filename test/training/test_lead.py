@@ -12,8 +12,7 @@ import torch
 from vla_driving_training.collate import collate_samples
 from vla_driving_training.config import LossWeights
 from vla_driving_training.data.lead import LEAD_RANGE_M, lead_target
-from vla_driving_training.lead_head import LeadHead
-from vla_driving_training.loop import _lead_head
+from vla_driving_training.loop import _probes
 from vla_driving_training.presets import stage_named, tiny
 from vla_driving_training.tasks import batch_loss
 
@@ -52,12 +51,12 @@ def test_the_head_trains_the_frontend_and_only_where_the_batch_has_a_lead(overfi
     stage = dataclasses.replace(stage_named(tiny(), "drive"),
                                 weights=LossWeights(lead=1.0, text=0.0, waypoints=0.0,
                                                     controls=0.0, meta=0.0, completed=0.0))
-    head = _lead_head(model, stage)
+    head = _probes(model, stage)["lead"]
     samples = [dict(data[i], lead=torch.tensor([i % 2, 0.5, 0.3])) for i in range(len(data))]
     batch = collate_samples(samples)
     model.zero_grad()
     loss, terms = batch_loss(model, model.cfg, tokenizer, batch, ["drive"], stage.weights,
-                             random.Random(0), lead_head=head)
+                             random.Random(0), probes={"lead": head})
     loss.backward()
     assert terms["lead"] > 0
     assert any(p.grad is not None and p.grad.abs().sum() > 0
@@ -65,10 +64,10 @@ def test_the_head_trains_the_frontend_and_only_where_the_batch_has_a_lead(overfi
     head.detach()
     unlabelled = [{k: v for k, v in data[i].items() if k != "lead"} for i in range(len(data))]
     _, without = batch_loss(model, model.cfg, tokenizer, collate_samples(unlabelled), ["drive"],
-                            stage.weights, random.Random(0), lead_head=head)
+                            stage.weights, random.Random(0), probes={"lead": head})
     assert "lead" not in without                     # no lead labels (no ground truth): no term
     model.eval()
 
 
 def test_no_head_without_a_lead_weight():
-    assert _lead_head(None, stage_named(tiny(), "drive")) is None
+    assert _probes(None, stage_named(tiny(), "drive")) == {}

@@ -66,6 +66,9 @@ class DaggerConfig(Config):
                                    "(0: as the preset)", low=0.0, high=1.0)
     lead: float = param(0.0, "weight of the lead-car loss on the visual tokens in the rounds' "
                         "drive stages (LossWeights.lead; 0: as the preset)", low=0.0)
+    lane: float = param(0.0, "weight of the lane loss (the ego's offset and heading in its "
+                        "lane) on the visual tokens in the rounds' drive stages "
+                        "(LossWeights.lane; 0: as the preset)", low=0.0)
     ema_decay: float = param(0.0, "the rounds' drive stages save and validate an exponential "
                              "moving average of their weights with this decay (0: as the "
                              "preset)", low=0.0, high=0.9999)
@@ -275,8 +278,8 @@ def _open_loop(checkpoint: Path, val_set, train_cfg) -> dict:
 
 def round_stage(train_cfg, cfg: DaggerConfig):
     """The preset's drive stage as a round trains it: from the previous round, `drive_steps`
-    at `lr`, no teachers, with the round's tasks, balance, history dropout, lead-car loss and
-    weight average where given."""
+    at `lr`, no teachers, with the round's tasks, balance, history dropout, lead-car and lane
+    losses and weight average where given."""
     drive = next(s for s in train_cfg.stages if s.name == "drive")
     return dataclasses.replace(drive, steps=cfg.drive_steps, lr=cfg.lr,
                                warmup_steps=min(drive.warmup_steps, cfg.drive_steps // 10),
@@ -285,7 +288,8 @@ def round_stage(train_cfg, cfg: DaggerConfig):
                                history_dropout=cfg.history_dropout or drive.history_dropout,
                                ema_decay=cfg.ema_decay or drive.ema_decay,
                                weights=dataclasses.replace(
-                                   drive.weights, lead=cfg.lead or drive.weights.lead),
+                                   drive.weights, lead=cfg.lead or drive.weights.lead,
+                                   lane=cfg.lane or drive.weights.lane),
                                tasks=list(cfg.tasks) or drive.tasks)
 
 

@@ -23,6 +23,7 @@ from vla_driving.model.frames import pick_frames
 from vla_driving.model.processor import stored_frame
 
 from .difficulty import difficulty
+from .lane import centerlines, lane_target
 from .lead import lead_target
 from .text import annotate
 
@@ -48,6 +49,10 @@ class _Episode:
     frames: dict          # camera -> (stamps np.int64, [(format, bytes)])
     lanes: list | None
     info: dict | None = None   # /sim/episode: scenario, seed, generator config
+    lines: dict | None = None  # lane name -> centre line, for the lane target
+
+    def __post_init__(self):
+        self.lines = centerlines(self.lanes)
 
 
 def load_episode(path: str | Path, cfg: DatasetConfig) -> tuple[_Episode, list[str]]:
@@ -122,6 +127,7 @@ class DrivingDataset(Dataset):
             "steering_level": torch.tensor(lab.meta.steering_index, dtype=torch.int64),
             "instruction_completed": torch.tensor(float(s.instruction_completed)),
             "lead": torch.from_numpy(lead_target(s.ground_truth, s.pose, float(lab.ego[0]))),
+            "lane": torch.from_numpy(lane_target(s.ground_truth, s.pose, episode.lines)),
             "instruction": s.instruction,
             "description": text.description,
             "justification": text.justification,
