@@ -252,6 +252,20 @@ def _difficulty(dataset, i: int) -> float:
     return float(dataset[i]["difficulty"])
 
 
+def fixed_items(items: int, count: int) -> list[int]:
+    """`count` evenly spaced dataset indices: the prompts scored before and after the stage."""
+    if not count:
+        return []
+    return sorted({int(i) for i in np.linspace(0, items - 1, min(count, items)).round()})
+
+
+def _report(directory: Path, summary: dict) -> None:
+    (directory / GRPO_JSON).write_text(json.dumps(summary, indent=2))
+    before, after = summary["before"], summary["after"]
+    LOG.info("grpo: fixed-prompt reward %.3f -> %.3f, parse rate %s -> %s", before["reward"]
+             or 0.0, after["reward"] or 0.0, before["parse_rate"], after["parse_rate"])
+
+
 def run_grpo_stage(accelerator, model, tokenizer, train_set, val_set, cfg: TrainConfig,
                    stage: StageConfig, out_dir: Path) -> dict:
     """Train one GRPO stage; returns the loss and reward curves and the before/after scores of
@@ -263,8 +277,7 @@ def run_grpo_stage(accelerator, model, tokenizer, train_set, val_set, cfg: Train
 
     set_seed(cfg.seed)
     g = stage.grpo
-    fixed = np.linspace(0, len(train_set) - 1, min(g.eval_prompts, len(train_set))).round()
-    fixed = sorted({int(i) for i in fixed}) if g.eval_prompts else []
+    fixed = fixed_items(len(train_set), g.eval_prompts)
     before = evaluate_prompts(model, tokenizer, train_set, fixed, stage)
     updates = Updates.for_stage(model, stage)
     reference = copy.deepcopy(model).eval().requires_grad_(False) if g.kl > 0 else None
@@ -299,12 +312,9 @@ def run_grpo_stage(accelerator, model, tokenizer, train_set, val_set, cfg: Train
     directory = out_dir / stage.name
     _save(accelerator, model, tokenizer, directory, cfg, stage, stage.steps, losses)
     metrics = _validate(accelerator, model, tokenizer, val_set, cfg, directory)
-    summary = {"before": before, "after": after, "curve": curve, "loss": losses,
-               "fixed_prompts": fixed}
     if accelerator.is_main_process:
-        (directory / GRPO_JSON).write_text(json.dumps(summary, indent=2))
-        LOG.info("grpo: fixed-prompt reward %.3f -> %.3f, parse rate %s -> %s", before["reward"]
-                 or 0.0, after["reward"] or 0.0, before["parse_rate"], after["parse_rate"])
+        _report(directory, {"before": before, "after": after, "curve": curve, "loss": losses,
+                            "fixed_prompts": fixed})
     accelerator.free_memory()
     return {"loss": losses, "reward": [c["reward"] for c in curve],
             "metrics": {**metrics, "grpo": {"before": before, "after": after}},

@@ -71,12 +71,8 @@ def run_rollout(cfg_dict: dict, task: RolloutTask) -> dict:
                                                               dict(task.planner))
     loop = LockstepLoop(bridge_cfg, planner_cfg, controller_cfg, task_policy(cfg, task))
     sim = loop.bridge.sim
-    step_hz = sim.cfg.step_hz
-    label_steps = max(1, round(task.label_every_s * step_hz))
-    segment_steps = max(1, round(task.segment_s * step_hz))
-    if label_steps % bridge_cfg.camera_every:
-        raise ValueError(f"label_every_s={task.label_every_s} is not a multiple of the camera "
-                         f"period ({bridge_cfg.camera_every / step_hz} s)")
+    label_steps = _label_steps(task, sim.cfg.step_hz, bridge_cfg.camera_every)
+    segment_steps = max(1, round(task.segment_s * sim.cfg.step_hz))
     rng = np.random.default_rng([task.seed, task.round, int(task.beta * 1000)])
     gen = GenerateConfig(sim=sim.cfg, looks=[sim.cfg.look])
     offset = gen.stamp_offset_s * NS_PER_S
@@ -97,14 +93,8 @@ def run_rollout(cfg_dict: dict, task: RolloutTask) -> dict:
                     expert_on = bool(rng.random() < task.beta)
                 elif task.intervene and not expert_on and _astray(sim, action):
                     expert_on, interventions = True, interventions + 1
-                stamp = offset + sim.stamp_ns
-                if sim.steps % label_steps == 0:
-                    _label(out, sim, task.command, stamp, offset, gen, loop.images)
-                    frames += 1
-                else:
-                    s = sim.ego_state()
-                    out.put(f"{TP.CARLA_PREFIX}/odometry", stamp,
-                            M.odometry(stamp, s.x, s.y, s.yaw, s.speed, s.yaw_rate))
+                frames += _record(out, sim, task.command, offset, gen, loop.images,
+                                  labelled=sim.steps % label_steps == 0)
                 expert_steps += expert_on
                 status = loop.advance(action if expert_on else None)
                 track_step(tracker, sim, status, task.command)
@@ -118,6 +108,28 @@ def run_rollout(cfg_dict: dict, task: RolloutTask) -> dict:
                expert_share=expert_steps / max(sim.steps, 1), interventions=interventions,
                sim_s=sim.time_s)
     return row
+
+
+def _label_steps(task: RolloutTask, step_hz: float, camera_every: int) -> int:
+    """Simulator steps between labelled frames: a multiple of the camera period."""
+    steps = max(1, round(task.label_every_s * step_hz))
+    if steps % camera_every:
+        raise ValueError(f"label_every_s={task.label_every_s} is not a multiple of the camera "
+                         f"period ({camera_every / step_hz} s)")
+    return steps
+
+
+def _record(out: BagOut, sim, command: str, offset: int, gen: GenerateConfig, images: dict,
+            labelled: bool) -> int:
+    """This step in the bag: a labelled frame (returns 1) or the odometry alone (0)."""
+    stamp = offset + sim.stamp_ns
+    if labelled:
+        _label(out, sim, command, stamp, offset, gen, images)
+        return 1
+    s = sim.ego_state()
+    out.put(f"{TP.CARLA_PREFIX}/odometry", stamp,
+            M.odometry(stamp, s.x, s.y, s.yaw, s.speed, s.yaw_rate))
+    return 0
 
 
 def _astray(sim, action) -> bool:
