@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ema-decay", type=float, default=None, metavar="D",
                         help="drive stages: save and validate an exponential moving average of "
                         "the weights with decay D (StageConfig.ema_decay)")
+    parser.add_argument("--threads", type=int, default=None, metavar="N",
+                        help="torch CPU threads (TrainConfig.threads; more than the free cores "
+                        "makes every step wait on its slowest thread)")
     parser.add_argument("--stop-after", type=int, default=0, metavar="N",
                         help="end the drive stage after N steps, on the learning-rate schedule "
                         "of its full length (reproduces a run stopped early)")
@@ -59,6 +62,8 @@ def configure(args) -> object:
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, llm=llm))
     if args.seed is not None:
         cfg = dataclasses.replace(cfg, seed=args.seed)
+    if getattr(args, "threads", None) is not None:
+        cfg = dataclasses.replace(cfg, threads=args.threads)
     if getattr(args, "stop_after", 0):
         cfg = dataclasses.replace(cfg, stages=[
             dataclasses.replace(s, stop_after=args.stop_after) if s.name == "drive" else s

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Subset
 from vla_driving.evaluation.control_metrics import meta_action_metrics
 from vla_driving.constants import WAYPOINT_DT_S
 from vla_driving.evaluation.planning_metrics import l2_metrics
-from vla_driving.evaluation.text_metrics import qa_accuracy
+from vla_driving.evaluation.text_metrics import normalise_answer, qa_accuracy
 from vla_driving.meta_action import MetaAction
 from vla_driving.model.inference import encode_prompts, generate_texts, plan_actions
 from vla_driving.model.prompt import QA_MAX_NEW_TOKENS, answer_target, question_prompt
@@ -24,6 +24,7 @@ from vla_driving.model.text_format import ParseError, parse_plan
 from vla_driving.model.vision import normalise_images
 
 from .collate import collate_samples
+from .data.qa import question_kind
 from .history_dropout import drop_history
 
 BRAKING = 0.9        # a braking frame: the expert travels under 90 % of constant velocity's
@@ -101,7 +102,7 @@ def action_metrics(model, tokenizer, dataset, batch_size: int) -> dict:
 @torch.no_grad()
 def text_metrics(model, tokenizer, dataset) -> dict:
     """QA exact-match accuracy and the text plan's parse rate and L2 vs the action path."""
-    answers, expected, parsed, gaps = [], [], 0, []
+    answers, expected, kinds, parsed, gaps = [], [], [], 0, []
     for i in range(len(dataset)):
         batch = collate_samples([dataset[i]])
         images = normalise_images(batch["images"], model.cfg.vision)
@@ -113,13 +114,25 @@ def text_metrics(model, tokenizer, dataset) -> dict:
                                       batch["ego"].expand(n, -1), batch["past"].expand(n, -1, -1),
                                       prompts, use_queries=False, max_new_tokens=QA_MAX_NEW_TOKENS)
             expected += [answer_target(a) for _, a in rounds]
+            kinds += [question_kind(q) for q, _ in rounds]
         plan = _text_plan(model, tokenizer, batch)
         if plan is not None:
             parsed += 1
             gaps.append(float(np.linalg.norm(plan - batch["waypoints"][0].numpy(), axis=-1).mean()))
     return {"qa_accuracy": qa_accuracy(answers, expected) if expected else float("nan"),
-            "qa_questions": len(expected), "text_parse_rate": parsed / max(1, len(dataset)),
+            "qa_questions": len(expected), "qa_by_kind": _by_kind(answers, expected, kinds),
+            "text_parse_rate": parsed / max(1, len(dataset)),
             "text_l2_avg": float(np.mean(gaps)) if gaps else float("nan")}
+
+
+def _by_kind(answers: list[str], expected: list[str], kinds: list[str]) -> dict:
+    """kind -> [right, asked]: where the QA accuracy is lost."""
+    out: dict[str, list[int]] = {}
+    for a, e, k in zip(answers, expected, kinds):
+        tally = out.setdefault(k, [0, 0])
+        tally[0] += normalise_answer(a) == normalise_answer(e)
+        tally[1] += 1
+    return dict(sorted(out.items()))
 
 
 def _text_plan(model, tokenizer, batch):
@@ -168,4 +181,7 @@ def format_metrics(name: str, m: dict) -> str:
         lines.append(f"  QA accuracy {100 * m['qa_accuracy']:.1f} % ({m['qa_questions']} q); "
                      f"text plans parsed {100 * m['text_parse_rate']:.0f} %, "
                      f"text L2 avg {m['text_l2_avg']:.2f} m")
+        if m.get("qa_by_kind"):
+            lines.append("  QA right / asked by kind: " + ", ".join(
+                f"{k} {r}/{n}" for k, (r, n) in m["qa_by_kind"].items()))
     return "\n".join(lines)

@@ -10,6 +10,7 @@ QA metric) was capped near a third however well the scene was understood.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 
 import numpy as np
@@ -92,6 +93,16 @@ def _ahead_answers(g: SceneGraph) -> tuple:
             f"Yes, {article(p.category)} is {p.distance_m:.0f} m ahead in our lane, "
             f"{RELATIVE_TEXT[p.relative_speed]}.",
             f"Yes, there is a {p.status} {p.category} {p.distance_m:.0f} m in front.")
+
+
+def question_kind(question: str) -> str:
+    """The kind (a key of QUESTIONS) whose phrasing `question` is; "other" for none."""
+    for kind, phrasings in QUESTIONS.items():
+        for phrasing in phrasings:
+            pattern = re.escape(phrasing).replace(r"\{cat\}", ".+").replace(r"\{loc\}", ".+")
+            if re.fullmatch(pattern, question):
+                return kind
+    return "other"
 
 
 def frame_rng(seed: int, episode: str, stamp_ns: int) -> np.random.Generator:

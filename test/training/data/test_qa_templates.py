@@ -5,7 +5,7 @@ import numpy as np
 from vla_driving.data.labels import FrameLabels
 from vla_driving.data.samples import Sample
 from vla_driving.meta_action import MetaAction
-from vla_driving_training.data.qa import QUESTIONS, frame_rng, qa_rounds
+from vla_driving_training.data.qa import QUESTIONS, frame_rng, qa_rounds, question_kind
 from vla_driving_training.data.scene_graph import scene_graph
 from vla_driving_training.data.text import annotate
 
@@ -79,3 +79,16 @@ def test_description_and_justification():
                             "left lane"))
     assert bare.description == "" and bare.qa == []
     assert "moves one lane to the left" in bare.justification
+
+
+def test_every_question_drawn_is_traced_back_to_its_kind():
+    g = scene_graph(GT, POSE, ego_speed=20.0)
+    seen = set()
+    for seed in range(60):
+        for question, _ in qa_rounds(g, frame_rng(seed, "ep", 0)):
+            kind = question_kind(question)
+            assert question in {p.format(cat="x", loc="y") for p in QUESTIONS[kind]} or \
+                kind == "participant", (question, kind)
+            seen.add(kind)
+    assert seen == set(QUESTIONS)
+    assert question_kind("What is the meaning of life?") == "other"
