@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vla_driving.configuration import Config, param
-from vla_driving.evaluation.text_metrics import normalise_answer
+from vla_driving.evaluation.text_metrics import answer_matches
 from vla_driving.meta_action import MetaAction
 from vla_driving.model.text_format import FIELDS, ParseError, parse_plan
 
@@ -87,7 +87,7 @@ def plan_reward(text: str, ended: bool, tokens: int, label_meta: MetaAction,
 
 def qa_reward(answer: str, ended: bool, tokens: int, expected: str, reference_tokens: int,
               w: RewardWeights) -> dict[str, float]:
-    terms = {"qa": float(ended and normalise_answer(answer) == normalise_answer(expected)),
+    terms = {"qa": float(ended and answer_matches(answer, expected)),
              "length": length_penalty(tokens, ended, reference_tokens, w.length_factor),
              "repetition": -repetition(answer)}
     terms["total"] = sum(getattr(w, k) * v for k, v in terms.items())

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Subset
 from vla_driving.evaluation.control_metrics import meta_action_metrics
 from vla_driving.constants import WAYPOINT_DT_S
 from vla_driving.evaluation.planning_metrics import l2_metrics
-from vla_driving.evaluation.text_metrics import normalise_answer, qa_accuracy
+from vla_driving.evaluation.text_metrics import answer_matches, qa_accuracy
 from vla_driving.meta_action import MetaAction
 from vla_driving.model.inference import encode_prompts, generate_texts, plan_actions
 from vla_driving.model.prompt import QA_MAX_NEW_TOKENS, answer_target, question_prompt
@@ -130,7 +130,7 @@ def _by_kind(answers: list[str], expected: list[str], kinds: list[str]) -> dict:
     out: dict[str, list[int]] = {}
     for a, e, k in zip(answers, expected, kinds):
         tally = out.setdefault(k, [0, 0])
-        tally[0] += normalise_answer(a) == normalise_answer(e)
+        tally[0] += answer_matches(a, e)
         tally[1] += 1
     return dict(sorted(out.items()))
 

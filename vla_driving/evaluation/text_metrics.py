@@ -134,11 +134,16 @@ def normalise_answer(text: str) -> str:
     return " ".join(w for w in text.split() if w not in _ARTICLES)
 
 
+def answer_matches(predicted: str, expected: str) -> bool:
+    """One QA answer against its reference: exact match after `normalise_answer`."""
+    return normalise_answer(predicted) == normalise_answer(expected)
+
+
 def qa_accuracy(predicted: Sequence[str], expected: Sequence[str]) -> float:
     """Fraction of answers that match the expected answer after normalisation."""
     if len(predicted) != len(expected):
         raise ValueError(f"{len(predicted)} answers for {len(expected)} questions")
     if not expected:
         return float("nan")
-    hits = sum(normalise_answer(p) == normalise_answer(e) for p, e in zip(predicted, expected))
+    hits = sum(answer_matches(p, e) for p, e in zip(predicted, expected))
     return hits / len(expected)
