@@ -8,7 +8,7 @@ tensor (T x 0 x 3 x H x W): trajectories and controls only.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +49,7 @@ class _Episode:
     frames: dict          # camera -> (stamps np.int64, [(format, bytes)])
     lanes: list | None
     info: dict | None = None   # /sim/episode: scenario, seed, generator config
-    lines: dict | None = None  # lane name -> centre line, for the lane target
+    lines: dict = field(init=False, repr=False)   # lane name -> centre line (the lane target)
 
     def __post_init__(self):
         self.lines = centerlines(self.lanes)
