@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import random
 
 import numpy as np
 import pytest
 import torch
 
-from vla_driving_training.collate import collate_samples
-from vla_driving_training.config import LossWeights
 from vla_driving_training.data.lane import (CLIP, HEADING_SCALE_RAD, OFFSET_SCALE_M, centerlines,
                                             lane_pose, lane_target)
-from vla_driving_training.loop import _probes
-from vla_driving_training.presets import stage_named, tiny
-from vla_driving_training.tasks import batch_loss
 
 STRAIGHT = [{"lane": "a>b>0", "centerline": [[0, 0], [50, 0], [100, 0]]},
             {"lane": "a>b>1", "centerline": [[0, -4], [100, -4]]}]
@@ -53,25 +46,13 @@ def test_far_off_the_lane_is_clipped_and_unknown_lanes_read_absent():
     assert centerlines(None) == {} and centerlines([{"lane": "a", "centerline": [[0, 0]]}]) == {}
 
 
-def test_the_lane_head_trains_the_frontend_only_on_known_lanes(overfit_tiny):
-    model, tokenizer, data, _ = overfit_tiny
-    model.train()
-    stage = dataclasses.replace(stage_named(tiny(), "drive"),
-                                weights=LossWeights(lane=1.0, text=0.0, waypoints=0.0,
-                                                    controls=0.0, meta=0.0, completed=0.0))
-    probes = _probes(model, stage)
-    assert list(probes) == ["lane"]
+def test_the_lane_head_trains_the_frontend_only_on_known_lanes(overfit_tiny, probe_step):
+    _, _, data, _ = overfit_tiny
     samples = [dict(data[i], lane=torch.tensor([1.0, 0.5, -0.3])) for i in range(len(data))]
-    model.zero_grad()
-    loss, terms = batch_loss(model, model.cfg, tokenizer, collate_samples(samples), ["drive"],
-                             stage.weights, random.Random(0), probes=probes)
-    loss.backward()
+    terms, probes, frontend_grad = probe_step("lane", samples)
+    assert probes == ["lane"]
     assert terms["lane"] > 0
-    assert any(p.grad is not None and p.grad.abs().sum() > 0
-               for p in model.frontend.parameters())
+    assert frontend_grad
     unknown = [dict(data[i], lane=torch.zeros(3)) for i in range(len(data))]
-    _, none = batch_loss(model, model.cfg, tokenizer, collate_samples(unknown), ["drive"],
-                         stage.weights, random.Random(0), probes=probes)
+    none, _, _ = probe_step("lane", unknown)
     assert none["lane"] == 0.0
-    probes["lane"].detach()
-    model.eval()

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-import random
 
 import numpy as np
 import pytest
 import torch
 
-from vla_driving_training.collate import collate_samples
-from vla_driving_training.config import LossWeights
 from vla_driving_training.data.lead import LEAD_RANGE_M, lead_target
 from vla_driving_training.loop import _probes
 from vla_driving_training.presets import stage_named, tiny
-from vla_driving_training.tasks import batch_loss
 
 POSE = (100.0, 0.0, 0.0)   # heading +x
 
@@ -45,28 +40,16 @@ def test_no_lead_in_range_or_no_ground_truth_reads_absent():
         np.testing.assert_array_equal(lead_target(gt, POSE, 20.0), [0.0, 1.0, 0.0])
 
 
-def test_the_head_trains_the_frontend_and_only_where_the_batch_has_a_lead(overfit_tiny):
-    model, tokenizer, data, _ = overfit_tiny
-    model.train()
-    stage = dataclasses.replace(stage_named(tiny(), "drive"),
-                                weights=LossWeights(lead=1.0, text=0.0, waypoints=0.0,
-                                                    controls=0.0, meta=0.0, completed=0.0))
-    head = _probes(model, stage)["lead"]
+def test_the_head_trains_the_frontend_and_only_where_the_batch_has_a_lead(overfit_tiny,
+                                                                          probe_step):
+    _, _, data, _ = overfit_tiny
     samples = [dict(data[i], lead=torch.tensor([i % 2, 0.5, 0.3])) for i in range(len(data))]
-    batch = collate_samples(samples)
-    model.zero_grad()
-    loss, terms = batch_loss(model, model.cfg, tokenizer, batch, ["drive"], stage.weights,
-                             random.Random(0), probes={"lead": head})
-    loss.backward()
+    terms, _, frontend_grad = probe_step("lead", samples)
     assert terms["lead"] > 0
-    assert any(p.grad is not None and p.grad.abs().sum() > 0
-               for p in model.frontend.parameters())
-    head.detach()
+    assert frontend_grad
     unlabelled = [{k: v for k, v in data[i].items() if k != "lead"} for i in range(len(data))]
-    _, without = batch_loss(model, model.cfg, tokenizer, collate_samples(unlabelled), ["drive"],
-                            stage.weights, random.Random(0), probes={"lead": head})
+    without, _, _ = probe_step("lead", unlabelled)
     assert "lead" not in without                     # no lead labels (no ground truth): no term
-    model.eval()
 
 
 def test_no_head_without_a_lead_weight():
